@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * compat.h - what differs between the kernels the module supports
+ *
+ * Every difference is a small named shim here, keyed on LINUX_VERSION_CODE
+ * or on kernel configuration; the rest of the module is version-free.
+ * Supported: 5.10 (Debian bullseye) to 7.x (Debian sid).
+ */
+#ifndef _TRACER_COMPAT_H
+#define _TRACER_COMPAT_H
+
+#include <linux/sched.h>
+#include <linux/tracepoint.h>
+#include <linux/version.h>
+
+#if LINUX_VERSION_CODE < KERNEL_VERSION(5, 10, 0)
+#error "tracer needs Linux 5.10 or newer"
+#endif
+
+/*
+ * The exported entry points behind kmalloc() and its flavours (kzalloc,
+ * kcalloc, kmalloc_array, kmalloc_node, kmalloc_track_caller: kmemdup,
+ * kstrdup, ...), with the position of the requested size among their
+ * arguments.  A name a running kernel lacks is skipped at load time.
+ *
+ * 5.10-6.0: constant sizes go to kmem_cache_alloc{,_node}_trace(), large
+ *	constant sizes to kmalloc_order_trace(), which __kmalloc() also
+ *	calls (tail-calls) for large variable sizes.
+ * 6.1-6.9: kmalloc_trace(), kmalloc_large(), their _node twins; large
+ *	variable sizes stay inside __kmalloc().
+ * 6.10: the same, with the allocation-profiling _noprof suffix.
+ * 6.11+: __kmalloc_cache{,_node}_noprof(), __kmalloc_large{,_node}_noprof();
+ *	__kmalloc{,_node}_noprof() call __kmalloc_large_node_noprof() for
+ *	large variable sizes.
+ * One kmalloc() is counted once: a hooked entry point called from inside
+ * another one (or tail-called by it) is not counted again (probes.c).
+ */
+struct tracer_kmalloc_sym {
+	const char *name;
+	unsigned int size_arg;
+};
+
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 11, 0)
+#define TRACER_KMALLOC_SYMS {					\
+	{ "__kmalloc_noprof", 0 },				\
+	{ "__kmalloc_node_noprof", 0 },				\
+	{ "__kmalloc_cache_noprof", 2 },			\
+	{ "__kmalloc_cache_node_noprof", 3 },			\
+	{ "__kmalloc_large_noprof", 0 },			\
+	{ "__kmalloc_large_node_noprof", 0 },			\
+	{ "__kmalloc_node_track_caller_noprof", 0 },		\
+}
+#elif LINUX_VERSION_CODE >= KERNEL_VERSION(6, 10, 0)
+#define TRACER_KMALLOC_SYMS {					\
+	{ "__kmalloc_noprof", 0 },				\
+	{ "__kmalloc_node_noprof", 0 },				\
+	{ "kmalloc_trace_noprof", 2 },				\
+	{ "kmalloc_node_trace_noprof", 3 },			\
+	{ "kmalloc_large_noprof", 0 },				\
+	{ "kmalloc_large_node_noprof", 0 },			\
+	{ "__kmalloc_node_track_caller_noprof", 0 },		\
+}
+#elif LINUX_VERSION_CODE >= KERNEL_VERSION(6, 1, 0)
+#define TRACER_KMALLOC_SYMS {					\
+	{ "__kmalloc", 0 },					\
+	{ "__kmalloc_node", 0 },				\
+	{ "kmalloc_trace", 2 },					\
+	{ "kmalloc_node_trace", 3 },				\
+	{ "kmalloc_large", 0 },					\
+	{ "kmalloc_large_node", 0 },				\
+	{ "__kmalloc_node_track_caller", 0 },			\
+}
+#else
+#define TRACER_KMALLOC_SYMS {					\
+	{ "__kmalloc", 0 },					\
+	{ "__kmalloc_node", 0 },				\
+	{ "kmem_cache_alloc_trace", 2 },			\
+	{ "kmem_cache_alloc_node_trace", 3 },			\
+	{ "kmalloc_order_trace", 0 },				\
+	{ "__kmalloc_track_caller", 0 },			\
+	{ "__kmalloc_node_track_caller", 0 },			\
+}
+#endif
+
+/* With lockdep, mutex_lock() is a macro around mutex_lock_nested(). */
+#ifdef CONFIG_DEBUG_LOCK_ALLOC
+#define TRACER_MUTEX_LOCK_SYM "mutex_lock_nested"
+#else
+#define TRACER_MUTEX_LOCK_SYM "mutex_lock"
+#endif
+
+/* Prototype of a sched_process_exit tracepoint probe. */
+#define TRACER_SCHED_EXIT_PROTO void *data, struct task_struct *task
+
+/* The kretprobe an instance belongs to (5.11 moved it behind a helper). */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(5, 11, 0)
+#define tracer_get_kretprobe(ri) ((ri)->rp)
+#else
+#define tracer_get_kretprobe(ri) get_kretprobe(ri)
+#endif
+
+struct tracepoint *tracer_find_tracepoint(const char *name);
+
+/* Start and size of the kernel function that contains @addr. */
+bool tracer_symbol_range(unsigned long addr, unsigned long *start,
+			 unsigned long *size);
+
+#endif /* _TRACER_COMPAT_H */

@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * tracer.h - internal interfaces of the tracer module
+ *
+ * The module is split by concern:
+ *   main.c      module init/exit and parameters
+ *   device.c    /dev/tracer (misc device, ioctl)
+ *   procfs.c    /proc/tracer
+ *   procs.c     table of monitored processes (RCU hash table), exit hook
+ *   allocmap.c  address -> size map used to account kfree'd bytes
+ *   probes.c    kprobe/kretprobe handlers (the hot path)
+ *   compat.c    what differs between kernel versions
+ */
+#ifndef _TRACER_H
+#define _TRACER_H
+
+#include <linux/atomic.h>
+#include <linux/hashtable.h>
+#include <linux/pid.h>
+#include <linux/rcupdate.h>
+#include <linux/sched/signal.h>
+#include <linux/types.h>
+
+#define TRACER_NAME "tracer"
+
+/* The counters of one process, in /proc/tracer column order. */
+enum tracer_counter {
+	TRACER_KMALLOC,
+	TRACER_KFREE,
+	TRACER_KMALLOC_MEM,
+	TRACER_KFREE_MEM,
+	TRACER_SCHED,
+	TRACER_UP,
+	TRACER_DOWN,
+	TRACER_LOCK,
+	TRACER_UNLOCK,
+	TRACER_NR_COUNTERS
+};
+
+/* One monitored process (thread group), keyed by its TGID struct pid. */
+struct tracer_proc {
+	struct hlist_node node;
+	struct pid *pid;		/* referenced; never reused while held */
+	struct rcu_head rcu;
+	atomic64_t count[TRACER_NR_COUNTERS];
+};
+
+/* procs.c */
+extern atomic_t tracer_nr_procs;
+int tracer_procs_init(void);
+void tracer_procs_exit(void);
+int tracer_procs_add(pid_t nr);
+int tracer_procs_remove(pid_t nr);
+struct tracer_proc *tracer_proc_find(struct pid *tgid);
+void tracer_procs_for_each(void (*fn)(struct tracer_proc *p, void *arg),
+			   void *arg);
+
+/* Is anything monitored at all?  The first test of every probe. */
+static inline bool tracer_active(void)
+{
+	return atomic_read(&tracer_nr_procs) != 0;
+}
+
+/* The monitored process current belongs to, or NULL.  Caller holds RCU. */
+static inline struct tracer_proc *tracer_proc_current(void)
+{
+	return tracer_proc_find(task_tgid(current));
+}
+
+static inline void tracer_count(struct tracer_proc *p, enum tracer_counter c,
+				s64 v)
+{
+	atomic64_add(v, &p->count[c]);
+}
+
+/* allocmap.c */
+int tracer_map_init(unsigned int bits);
+void tracer_map_exit(void);
+void tracer_map_insert(const void *ptr, size_t size);
+bool tracer_map_remove(const void *ptr, size_t *size);
+unsigned long tracer_map_live(void);
+unsigned long tracer_map_overflow(void);
+unsigned long tracer_map_capacity(void);
+
+/* probes.c */
+int tracer_probes_init(void);
+void tracer_probes_exit(void);
+unsigned long tracer_probes_missed(void);
+int tracer_probes_hooked(char *buf, size_t len);
+
+/* device.c */
+int tracer_device_init(void);
+void tracer_device_exit(void);
+
+/* procfs.c */
+int tracer_procfs_init(void);
+void tracer_procfs_exit(void);
+
+/* main.c: module parameters the other files read */
+extern unsigned int tracer_maxactive;
+
+#endif /* _TRACER_H */
