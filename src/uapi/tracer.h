@@ -45,4 +45,40 @@
 #define TRACER_PROC_COLUMNS \
 	"PID kmalloc kfree kmalloc_mem kfree_mem sched up down lock unlock"
 
+/* The counters of a row, in /proc/tracer column order (after PID). */
+#define TRACER_NR_COLUMNS	9
+
+/*
+ * Extended add, for tools that run a command under the tracer (tracerctl
+ * run).  The argument is a pointer to struct tracer_add.
+ *
+ * TRACER_FOLLOW_FORKS: every process the monitored process forks from now
+ *	on (at any depth) is added too, with the same flags.
+ * TRACER_REPORT_EXIT: when the process (or a follower) exits, its row
+ *	leaves /proc/tracer as usual and its final counts are queued as a
+ *	struct tracer_record on the open file the request was made on;
+ *	read(2) on that file returns them (whole records only; 0 when none is
+ *	queued: it never blocks).  Closing the file drops what is queued.
+ *
+ * Errors as TRACER_ADD_PROCESS, plus EINVAL for unknown flags and EFAULT.
+ */
+struct tracer_add {
+	__s32 pid;
+	__u32 flags;
+};
+
+#define TRACER_FOLLOW_FORKS	(1U << 0)
+#define TRACER_REPORT_EXIT	(1U << 1)
+#define TRACER_ADD_FLAGS	(TRACER_FOLLOW_FORKS | TRACER_REPORT_EXIT)
+
+#define TRACER_ADD_PROCESS_EX	_IOW(_IOC_WRITE, 44, struct tracer_add)
+
+/* What read(2) on /dev/tracer returns: the final row of an exited process. */
+struct tracer_record {
+	__s32 pid;		/* in the PID namespace of the file's opener */
+	__s32 ppid;		/* its parent when it was added; 0 if unknown */
+	char comm[16];		/* its command name at exit */
+	__u64 count[TRACER_NR_COLUMNS];
+};
+
 #endif /* _UAPI_LINUX_TRACER_H */
