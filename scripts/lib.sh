@@ -1,0 +1,176 @@
+# shellcheck shell=bash
+# Common helpers of the tracer-dkms test harness (sourced, not run).
+#
+# Environment (all optional):
+#   TRACER_CACHE     cache of chroots, kernel images, checkpatch (default /var/cache/tracer-dkms)
+#   TRACER_KERNELS   kernel IDs to test, space separated (default: all of TRACER_ALL_KERNELS)
+#   TRACER_REFRESH=1 re-resolve the newest kernel of every suite (apt-get update) instead of
+#                    using the cached resolution
+#   TRACER_JOBS      make -j for module builds (default 2)
+
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+TRACER_CACHE=${TRACER_CACHE:-/var/cache/tracer-dkms}
+TRACER_JOBS=${TRACER_JOBS:-2}
+TRACER_ALL_KERNELS="5.10 6.1 6.1-rt 6.12 6.12-rt 7.x"
+DEBIAN_MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
+DEBIAN_SECURITY=${DEBIAN_SECURITY:-http://deb.debian.org/debian-security}
+export DEBIAN_FRONTEND=noninteractive
+export LC_ALL=C.UTF-8
+
+msg() { printf '%s\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# Wait for the dpkg lock (others may run apt at the same time); old lists are fine.
+APT_OPTS=(-q -o DPkg::Lock::Timeout=600 -o Acquire::Retries=3
+	  -o Acquire::Check-Valid-Until=false)
+
+# --- kernel matrix ---------------------------------------------------------
+
+# kernel_suite ID -> Debian suite the kernel (and its compiler) come from
+kernel_suite() {
+	case $1 in
+	5.10) echo bullseye ;;
+	6.1 | 6.1-rt | 6.12 | 6.12-rt) echo bookworm ;;
+	7.x) echo sid ;;
+	*) die "unknown kernel ID '$1' (known: $TRACER_ALL_KERNELS)" ;;
+	esac
+}
+
+# kernel_meta ID -> headers metapackage whose dependency names the newest release
+kernel_meta() {
+	case $1 in
+	5.10 | 6.1 | 7.x) echo linux-headers-amd64 ;;
+	6.1-rt) echo linux-headers-rt-amd64 ;;
+	6.12) echo linux-headers-6.12-amd64 ;;
+	6.12-rt) echo linux-headers-6.12-rt-amd64 ;;
+	*) die "unknown kernel ID '$1'" ;;
+	esac
+}
+
+# kernel_release_pattern ID -> extended regexp the resolved release must match
+kernel_release_pattern() {
+	case $1 in
+	5.10) echo '^5\.10\..*-amd64$' ;;
+	6.1) echo '^6\.1\.[0-9]+-[0-9]+-amd64$' ;;
+	6.1-rt) echo '^6\.1\.[0-9]+-[0-9]+-rt-amd64$' ;;
+	6.12) echo '^6\.12\.[^-]*-amd64$' ;;
+	6.12-rt) echo '^6\.12\.[^-]*-rt-amd64$' ;;
+	7.x) echo '^7\.[^-]*-amd64$' ;;
+	esac
+}
+
+# The host builds the bookworm kernels (its own suite); the others build in a chroot.
+host_suite() { echo bookworm; }
+suite_is_host() { [ "$1" = "$(host_suite)" ]; }
+
+chroot_dir() { echo "$TRACER_CACHE/chroot/$1"; }
+
+suite_sources() {
+	case $1 in
+	bullseye | bookworm)
+		printf '%s\n' "deb $DEBIAN_MIRROR $1 main" \
+			"deb $DEBIAN_MIRROR $1-updates main" \
+			"deb $DEBIAN_SECURITY $1-security main" ;;
+	*) printf '%s\n' "deb $DEBIAN_MIRROR $1 main" ;;
+	esac
+}
+
+selected_kernels() {
+	local k
+	for k in ${TRACER_KERNELS:-$TRACER_ALL_KERNELS}; do
+		kernel_suite "$k" >/dev/null
+		printf '%s\n' "$k"
+	done
+}
+
+# --- running things in a suite's environment --------------------------------
+
+# in_env SUITE CMD... : run CMD on the host (bookworm) or inside the suite's chroot,
+# with /proc (objtool needs it), /dev/pts and /sys mounted in a private mount namespace.
+in_env() {
+	local suite=$1
+	shift
+	if suite_is_host "$suite"; then
+		"$@"
+	else
+		local root
+		root=$(chroot_dir "$suite")
+		[ -x "$root/usr/bin/apt-get" ] || die "no chroot for $suite in $root"
+		cp -L /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || true
+		# shellcheck disable=SC2016 # expanded by the inner shell
+		unshare -m --propagation private -- /bin/bash -c '
+			set -e
+			root=$1; shift
+			mount -t proc proc "$root/proc"
+			mount -t sysfs sysfs "$root/sys" 2>/dev/null || true
+			mount -t devpts -o newinstance,ptmxmode=0666 devpts "$root/dev/pts" 2>/dev/null || true
+			exec chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+				HOME=/root LC_ALL=C.UTF-8 DEBIAN_FRONTEND=noninteractive "$@"
+		' in_env "$root" "$@"
+	fi
+}
+
+# --- host packages -----------------------------------------------------------
+
+# pkgs_missing PKG... -> the ones not installed on the host
+pkgs_missing() {
+	local p st
+	for p in "$@"; do
+		st=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+		[ "$st" = installed ] || printf '%s\n' "$p"
+	done
+}
+
+# apt_update_once: apt-get update on the host at most once per hour (stamp in the cache).
+apt_update_once() {
+	local stamp=$TRACER_CACHE/state/apt-update.stamp
+	if [ "${1:-}" != force ] && [ -n "$(find "$stamp" -mmin -60 2>/dev/null)" ]; then
+		return 0
+	fi
+	msg "apt-get update (host)"
+	mkdir -p "${stamp%/*}"
+	# A failing third-party source must not stop us: Debian's lists are what we need.
+	apt-get "${APT_OPTS[@]}" update >&2 || msg "warning: apt-get update reported errors"
+	touch "$stamp"
+}
+
+# host_install PKG... : install on the host what is missing (apt-get update first if needed)
+host_install() {
+	local missing
+	missing=$(pkgs_missing "$@")
+	[ -n "$missing" ] || return 0
+	apt_update_once
+	# shellcheck disable=SC2086
+	if ! apt-get "${APT_OPTS[@]}" install -y --no-install-recommends $missing >&2; then
+		apt_update_once force
+		# shellcheck disable=SC2086
+		apt-get "${APT_OPTS[@]}" install -y --no-install-recommends $missing >&2
+	fi
+}
+
+# --- misc --------------------------------------------------------------------
+
+now() { date +%s; }
+
+# fmt_secs N -> "1m23s"
+fmt_secs() {
+	local s=$1
+	if [ "$s" -ge 60 ]; then printf '%dm%02ds' $((s / 60)) $((s % 60)); else printf '%ds' "$s"; fi
+}
+
+# copy_tree DEST: copy the checkout's sources (tracked + untracked-not-ignored files) to DEST
+copy_tree() {
+	local dest=$1
+	rm -rf "$dest"
+	mkdir -p "$dest"
+	if git -C "$TOP" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+		(cd "$TOP" && git ls-files -z --cached --others --exclude-standard |
+			while IFS= read -r -d '' f; do
+				[ -e "$f" ] || [ -L "$f" ] && printf '%s\0' "$f"
+			done | tar --null -T - -cf -) | tar -xf - -C "$dest"
+	else
+		(cd "$TOP" && tar --exclude=./build --exclude=./out --exclude='*.o' --exclude='*.ko' \
+			--exclude='.*.cmd' --exclude='*.mod' --exclude='*.mod.c' -cf - .) |
+			tar -xf - -C "$dest"
+	fi
+}
