@@ -9,6 +9,8 @@
 #ifndef _TRACER_COMPAT_H
 #define _TRACER_COMPAT_H
 
+#include <linux/compat.h>
+#include <linux/fs.h>
 #include <linux/sched.h>
 #include <linux/tracepoint.h>
 #include <linux/version.h>
@@ -89,8 +91,10 @@ struct tracer_kmalloc_sym {
 #define TRACER_MUTEX_LOCK_SYM "mutex_lock"
 #endif
 
-/* Prototype of a sched_process_exit tracepoint probe. */
+/* Prototypes of the sched_process_exit and _fork tracepoint probes. */
 #define TRACER_SCHED_EXIT_PROTO void *data, struct task_struct *task
+#define TRACER_SCHED_FORK_PROTO \
+	void *data, struct task_struct *parent, struct task_struct *child
 
 /* The kretprobe an instance belongs to (5.11 moved it behind a helper). */
 #if LINUX_VERSION_CODE < KERNEL_VERSION(5, 11, 0)
@@ -98,6 +102,17 @@ struct tracer_kmalloc_sym {
 #else
 #define tracer_get_kretprobe(ri) get_kretprobe(ri)
 #endif
+
+/* A pointer argument of ioctl, from a 64-bit or a 32-bit caller. */
+static inline void __user *tracer_compat_ptr(struct file *file,
+					  unsigned long arg)
+{
+#ifdef CONFIG_COMPAT
+	if (in_compat_syscall())
+		return compat_ptr(arg);
+#endif
+	return (void __user *)arg;
+}
 
 struct tracepoint *tracer_find_tracepoint(const char *name);
 

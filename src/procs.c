@@ -3,29 +3,59 @@
  * procs.c - the table of monitored processes
  *
  * Readers (the probes, /proc/tracer) look processes up under RCU; writers
- * (ioctl, process exit) serialise on a raw spinlock, which is legal in every
- * context the exit hook runs in, PREEMPT_RT included.  A process is keyed by
- * the struct pid of its thread group: the entry holds a reference on it, so
- * a new process that is given the same PID number never matches an old row.
+ * (ioctl, fork and exit hooks) serialise on a raw spinlock, which is legal
+ * in every context the hooks run in, PREEMPT_RT included.  A process is
+ * keyed by the struct pid of its thread group: the entry holds a reference
+ * on it, so a new process that is given the same PID number never matches
+ * an old row.
+ *
+ * Entries come from a kmem_cache of their own, never from kmalloc: adding
+ * a process charges nothing to anybody's kmalloc count.  The fork hook,
+ * which runs with preemption off, takes spare entries from a reserve that
+ * a work item refills (on PREEMPT_RT it may not allocate at all).
+ *
+ * A session is an open /dev/tracer file.  Processes added through it with
+ * TRACER_REPORT_EXIT leave the table at exit like any other, but their
+ * entry then waits on the session's exited list until read(2) takes it.
  */
 #include <linux/capability.h>
 #include <linux/cred.h>
+#include <linux/pid_namespace.h>
+#include <linux/refcount.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
+#include <linux/string.h>
+#include <linux/uaccess.h>
+#include <linux/workqueue.h>
 
 #include "tracer.h"
 #include "compat.h"
+#include "uapi/tracer.h"
 
-#define TRACER_PROCS_BITS 14
+#define TRACER_PROCS_BITS	14
+#define TRACER_RESERVE		256
+
+struct tracer_session {
+	refcount_t ref;			/* the file, and each entry using it */
+	bool closed;			/* under tracer_procs_lock */
+	raw_spinlock_t lock;		/* protects exited */
+	struct list_head exited;
+	struct pid_namespace *ns;	/* the opener's; dropped at close */
+};
 
 static DEFINE_HASHTABLE(tracer_procs, TRACER_PROCS_BITS);
 static DEFINE_RAW_SPINLOCK(tracer_procs_lock);
 atomic_t tracer_nr_procs = ATOMIC_INIT(0);
 
-static struct tracepoint *tracer_exit_tp;
+static struct kmem_cache *tracer_proc_cache;
+static LLIST_HEAD(tracer_reserve);
+static atomic_t tracer_reserve_nr = ATOMIC_INIT(0);
+static atomic_long_t tracer_follow_missed = ATOMIC_LONG_INIT(0);
+
+static struct tracepoint *tracer_exit_tp, *tracer_fork_tp;
 
 struct tracer_proc *tracer_proc_find(struct pid *tgid)
 {
@@ -37,12 +67,67 @@ struct tracer_proc *tracer_proc_find(struct pid *tgid)
 	return NULL;
 }
 
+static void tracer_session_put(struct tracer_session *s)
+{
+	if (s && refcount_dec_and_test(&s->ref))
+		kfree(s);
+}
+
 static void tracer_proc_free_rcu(struct rcu_head *head)
 {
 	struct tracer_proc *p = container_of(head, struct tracer_proc, rcu);
 
 	put_pid(p->pid);
-	kfree(p);
+	tracer_session_put(p->session);
+	kmem_cache_free(tracer_proc_cache, p);
+}
+
+static void tracer_reserve_fill(struct work_struct *work)
+{
+	struct tracer_proc *p;
+
+	while (atomic_read(&tracer_reserve_nr) < TRACER_RESERVE) {
+		p = kmem_cache_zalloc(tracer_proc_cache, GFP_KERNEL);
+		if (!p)
+			return;
+		llist_add(&p->reserve, &tracer_reserve);
+		atomic_inc(&tracer_reserve_nr);
+	}
+}
+
+static DECLARE_WORK(tracer_reserve_work, tracer_reserve_fill);
+
+/* An entry for the fork hook; tracer_procs_lock held, preemption off. */
+static struct tracer_proc *tracer_proc_alloc_atomic(void)
+{
+	struct llist_node *n = llist_del_first(&tracer_reserve);
+	struct tracer_proc *p = NULL;
+
+	if (n) {
+		atomic_dec(&tracer_reserve_nr);
+		p = llist_entry(n, struct tracer_proc, reserve);
+		memset(p, 0, sizeof(*p));
+	} else if (!IS_ENABLED(CONFIG_PREEMPT_RT)) {
+		p = kmem_cache_zalloc(tracer_proc_cache,
+				      GFP_NOWAIT | __GFP_NOWARN);
+	}
+	schedule_work(&tracer_reserve_work);
+	return p;
+}
+
+/* Link a new entry; tracer_procs_lock held. */
+static void tracer_proc_link(struct tracer_proc *p, struct pid *tgid,
+			     u32 flags, struct tracer_session *s, pid_t ppid)
+{
+	p->pid = get_pid(tgid);
+	p->flags = flags;
+	p->ppid = ppid;
+	if (s && (flags & TRACER_REPORT_EXIT)) {
+		refcount_inc(&s->ref);
+		p->session = s;
+	}
+	hash_add_rcu(tracer_procs, &p->node, (unsigned long)tgid);
+	atomic_inc(&tracer_nr_procs);
 }
 
 /* Unlink @p; tracer_procs_lock held.  Freed after a grace period. */
@@ -95,23 +180,32 @@ static int tracer_get_task(pid_t nr, struct task_struct **task)
 	return 0;
 }
 
-int tracer_procs_add(pid_t nr)
+int tracer_procs_add(pid_t nr, u32 flags, struct tracer_session *s)
 {
 	struct task_struct *task;
 	struct tracer_proc *p;
 	struct pid *tgid;
+	pid_t ppid = 0;
 	int ret;
 
+	if (flags & ~TRACER_ADD_FLAGS)
+		return -EINVAL;
 	ret = tracer_get_task(nr, &task);
 	if (ret)
 		return ret;
 
-	p = kzalloc(sizeof(*p), GFP_KERNEL);
+	p = kmem_cache_zalloc(tracer_proc_cache, GFP_KERNEL);
 	if (!p) {
 		put_task_struct(task);
 		return -ENOMEM;
 	}
 	tgid = task_tgid(task);
+	if (s) {
+		rcu_read_lock();
+		ppid = pid_nr_ns(task_tgid(rcu_dereference(task->real_parent)),
+				 s->ns);
+		rcu_read_unlock();
+	}
 
 	raw_spin_lock(&tracer_procs_lock);
 	if (tracer_proc_find(tgid)) {
@@ -123,14 +217,13 @@ int tracer_procs_add(pid_t nr)
 		 */
 		ret = -ESRCH;
 	} else {
-		p->pid = get_pid(tgid);
-		hash_add_rcu(tracer_procs, &p->node, (unsigned long)tgid);
-		atomic_inc(&tracer_nr_procs);
+		tracer_proc_link(p, tgid, flags, s, ppid);
 		p = NULL;
 	}
 	raw_spin_unlock(&tracer_procs_lock);
 
-	kfree(p);
+	if (p)
+		kmem_cache_free(tracer_proc_cache, p);
 	put_task_struct(task);
 	return ret;
 }
@@ -166,12 +259,19 @@ void tracer_procs_for_each(void (*fn)(struct tracer_proc *p, void *arg),
 		fn(p, arg);
 }
 
+/* Processes a followed process forked that could not be added. */
+unsigned long tracer_procs_missed(void)
+{
+	return atomic_long_read(&tracer_follow_missed);
+}
+
 /*
  * sched_process_exit runs for every exiting thread after it has dropped
  * signal->live; the thread that finds it zero ends its thread group.
  */
 static void tracer_exit_probe(TRACER_SCHED_EXIT_PROTO)
 {
+	struct tracer_session *s;
 	struct tracer_proc *p;
 
 	if (!tracer_active() || atomic_read(&task->signal->live))
@@ -179,24 +279,171 @@ static void tracer_exit_probe(TRACER_SCHED_EXIT_PROTO)
 
 	raw_spin_lock(&tracer_procs_lock);
 	p = tracer_proc_find(task_tgid(task));
-	if (p)
+	if (!p)
+		goto out;
+	s = p->session;
+	if (!s || s->closed) {
 		tracer_proc_unlink(p);
+		goto out;
+	}
+	hash_del_rcu(&p->node);
+	atomic_dec(&tracer_nr_procs);
+	p->exit_pid = pid_nr_ns(p->pid, s->ns);
+	strscpy(p->comm, task->comm, sizeof(p->comm));
+	raw_spin_lock(&s->lock);
+	list_add_tail(&p->exited, &s->exited);
+	raw_spin_unlock(&s->lock);
+out:
 	raw_spin_unlock(&tracer_procs_lock);
+}
+
+/* A followed process forked: add the child process (not a new thread). */
+static void tracer_fork_probe(TRACER_SCHED_FORK_PROTO)
+{
+	struct tracer_proc *p, *c;
+	struct pid *tgid;
+
+	if (!tracer_active() || !thread_group_leader(child))
+		return;
+	rcu_read_lock();
+	p = tracer_proc_find(task_tgid(parent));
+	if (!p || !(p->flags & TRACER_FOLLOW_FORKS)) {
+		rcu_read_unlock();
+		return;
+	}
+	rcu_read_unlock();
+
+	tgid = task_tgid(child);
+	raw_spin_lock(&tracer_procs_lock);
+	/* Look again under the lock: the parent may have been removed. */
+	p = tracer_proc_find(task_tgid(parent));
+	if (p && !tracer_proc_find(tgid)) {
+		c = tracer_proc_alloc_atomic();
+		if (c)
+			tracer_proc_link(c, tgid, p->flags, p->session,
+					 p->session && !p->session->closed ?
+					 pid_nr_ns(p->pid, p->session->ns) : 0);
+		else
+			atomic_long_inc(&tracer_follow_missed);
+	}
+	raw_spin_unlock(&tracer_procs_lock);
+}
+
+struct tracer_session *tracer_session_open(void)
+{
+	struct tracer_session *s = kzalloc(sizeof(*s), GFP_KERNEL);
+
+	if (!s)
+		return NULL;
+	refcount_set(&s->ref, 1);
+	raw_spin_lock_init(&s->lock);
+	INIT_LIST_HEAD(&s->exited);
+	s->ns = get_pid_ns(task_active_pid_ns(current));
+	return s;
+}
+
+static struct tracer_proc *tracer_session_pop(struct tracer_session *s)
+{
+	struct tracer_proc *p;
+
+	raw_spin_lock(&s->lock);
+	p = list_first_entry_or_null(&s->exited, struct tracer_proc, exited);
+	if (p)
+		list_del(&p->exited);
+	raw_spin_unlock(&s->lock);
+	return p;
+}
+
+void tracer_session_close(struct tracer_session *s)
+{
+	struct tracer_proc *p;
+
+	raw_spin_lock(&tracer_procs_lock);
+	s->closed = true;
+	raw_spin_unlock(&tracer_procs_lock);
+	while ((p = tracer_session_pop(s)))
+		call_rcu(&p->rcu, tracer_proc_free_rcu);
+	put_pid_ns(s->ns);
+	tracer_session_put(s);
+}
+
+/* Hand out the final rows of exited processes; never blocks. */
+ssize_t tracer_session_read(struct tracer_session *s, char __user *buf,
+			    size_t len)
+{
+	struct tracer_record rec;
+	struct tracer_proc *p;
+	ssize_t done = 0;
+	int i;
+
+	if (len < sizeof(rec))
+		return -EINVAL;
+	while (len - done >= sizeof(rec) && (p = tracer_session_pop(s))) {
+		memset(&rec, 0, sizeof(rec));
+		rec.pid = p->exit_pid;
+		rec.ppid = p->ppid;
+		memcpy(rec.comm, p->comm, min(sizeof(rec.comm), sizeof(p->comm)));
+		for (i = 0; i < TRACER_NR_COUNTERS; i++)
+			rec.count[i] = atomic64_read(&p->count[i]);
+		if (copy_to_user(buf + done, &rec, sizeof(rec))) {
+			raw_spin_lock(&s->lock);
+			list_add(&p->exited, &s->exited);
+			raw_spin_unlock(&s->lock);
+			return done ? done : -EFAULT;
+		}
+		call_rcu(&p->rcu, tracer_proc_free_rcu);
+		done += sizeof(rec);
+	}
+	return done;
+}
+
+/* Empty the reserve and destroy the cache; nothing else uses them. */
+static void tracer_procs_free_cache(void)
+{
+	struct tracer_proc *p, *tmp;
+	struct llist_node *n;
+
+	cancel_work_sync(&tracer_reserve_work);
+	n = llist_del_all(&tracer_reserve);
+	llist_for_each_entry_safe(p, tmp, n, reserve)
+		kmem_cache_free(tracer_proc_cache, p);
+	atomic_set(&tracer_reserve_nr, 0);
+	kmem_cache_destroy(tracer_proc_cache);
 }
 
 int tracer_procs_init(void)
 {
 	int ret;
 
+	BUILD_BUG_ON(TRACER_NR_COUNTERS != TRACER_NR_COLUMNS);
+	tracer_proc_cache = KMEM_CACHE(tracer_proc, 0);
+	if (!tracer_proc_cache)
+		return -ENOMEM;
+	tracer_reserve_fill(NULL);
+
 	tracer_exit_tp = tracer_find_tracepoint("sched_process_exit");
-	if (!tracer_exit_tp) {
-		pr_err("tracer: tracepoint sched_process_exit not found\n");
-		return -ENOENT;
+	tracer_fork_tp = tracer_find_tracepoint("sched_process_fork");
+	if (!tracer_exit_tp || !tracer_fork_tp) {
+		pr_err("tracer: tracepoints sched_process_exit/fork not found\n");
+		ret = -ENOENT;
+		goto err;
 	}
 	ret = tracepoint_probe_register(tracer_exit_tp, tracer_exit_probe,
 					NULL);
 	if (ret)
-		pr_err("tracer: cannot hook sched_process_exit: %d\n", ret);
+		goto err;
+	ret = tracepoint_probe_register(tracer_fork_tp, tracer_fork_probe,
+					NULL);
+	if (ret) {
+		tracepoint_probe_unregister(tracer_exit_tp, tracer_exit_probe,
+					    NULL);
+		tracepoint_synchronize_unregister();
+		goto err;
+	}
+	return 0;
+err:
+	pr_err("tracer: cannot hook process fork/exit: %d\n", ret);
+	tracer_procs_free_cache();
 	return ret;
 }
 
@@ -206,6 +453,7 @@ void tracer_procs_exit(void)
 	struct hlist_node *tmp;
 	int bkt;
 
+	tracepoint_probe_unregister(tracer_fork_tp, tracer_fork_probe, NULL);
 	tracepoint_probe_unregister(tracer_exit_tp, tracer_exit_probe, NULL);
 	tracepoint_synchronize_unregister();
 
@@ -214,6 +462,7 @@ void tracer_procs_exit(void)
 		tracer_proc_unlink(p);
 	raw_spin_unlock(&tracer_procs_lock);
 
-	/* The RCU callbacks are this module's code: wait for them. */
+	/* The RCU callbacks are this module's code and use the cache. */
 	rcu_barrier();
+	tracer_procs_free_cache();
 }

@@ -16,6 +16,8 @@
 
 #include <linux/atomic.h>
 #include <linux/hashtable.h>
+#include <linux/list.h>
+#include <linux/llist.h>
 #include <linux/pid.h>
 #include <linux/rcupdate.h>
 #include <linux/sched/signal.h>
@@ -37,20 +39,33 @@ enum tracer_counter {
 	TRACER_NR_COUNTERS
 };
 
+struct tracer_session;
+
 /* One monitored process (thread group), keyed by its TGID struct pid. */
 struct tracer_proc {
 	struct hlist_node node;
 	struct pid *pid;		/* referenced; never reused while held */
-	struct rcu_head rcu;
 	atomic64_t count[TRACER_NR_COUNTERS];
+	u32 flags;			/* TRACER_FOLLOW_FORKS, TRACER_REPORT_EXIT */
+	struct tracer_session *session;	/* where its exit is reported */
+	pid_t ppid, exit_pid;		/* in the session's PID namespace */
+	char comm[TASK_COMM_LEN];	/* at exit */
+	struct list_head exited;	/* on session->exited after exit */
+	struct llist_node reserve;	/* in the spare-entry reserve */
+	struct rcu_head rcu;
 };
 
 /* procs.c */
 extern atomic_t tracer_nr_procs;
 int tracer_procs_init(void);
 void tracer_procs_exit(void);
-int tracer_procs_add(pid_t nr);
+int tracer_procs_add(pid_t nr, u32 flags, struct tracer_session *s);
 int tracer_procs_remove(pid_t nr);
+unsigned long tracer_procs_missed(void);
+struct tracer_session *tracer_session_open(void);
+void tracer_session_close(struct tracer_session *s);
+ssize_t tracer_session_read(struct tracer_session *s, char __user *buf,
+			    size_t len);
 struct tracer_proc *tracer_proc_find(struct pid *tgid);
 void tracer_procs_for_each(void (*fn)(struct tracer_proc *p, void *arg),
 			   void *arg);
