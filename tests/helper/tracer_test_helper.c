@@ -1,0 +1,442 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * tracer_test_helper.c - test-only companion module of tracer-dkms
+ *
+ * /dev/tracer_helper makes the calling process perform an exact number of
+ * the operations tracer.ko counts (kmalloc, kfree, schedule, up,
+ * down_interruptible, mutex_lock, mutex_unlock), in its own task context,
+ * or in hard/soft interrupt context while it waits.  The ABI is in
+ * tracer_test_helper.h.  Nothing in an operation loop allocates or takes a
+ * sleeping lock except the operation itself.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/atomic.h>
+#include <linux/compiler.h>
+#include <linux/completion.h>
+#include <linux/errno.h>
+#include <linux/fs.h>
+#include <linux/init.h>
+#include <linux/interrupt.h>
+#include <linux/irq_work.h>
+#include <linux/kernel.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/numa.h>
+#include <linux/overflow.h>
+#include <linux/preempt.h>
+#include <linux/sched.h>
+#include <linux/semaphore.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/topology.h>
+#include <linux/uaccess.h>
+
+#include "tracer_test_helper.h"
+
+/* Source of kmemdup()/kstrndup(): TTH_SRC_MAX bytes, none of them NUL. */
+static char tth_src[TTH_SRC_MAX];
+
+/* Blocks kept by TTH_OP_KEEP until TTH_OP_RELEASE*; owned by whoever
+ * holds tth_keep_busy (no lock: a mutex would be counted).
+ */
+static void *tth_kept[TTH_KEEP_MAX];
+static unsigned int tth_nkept;
+static atomic_t tth_keep_busy = ATOMIC_INIT(0);
+
+static bool tth_keep_get(void)
+{
+	return atomic_cmpxchg(&tth_keep_busy, 0, 1) == 0;
+}
+
+static void tth_keep_put(void)
+{
+	atomic_set_release(&tth_keep_busy, 0);
+}
+
+static unsigned int tth_free_kept(void)
+{
+	unsigned int i, n = tth_nkept;
+
+	for (i = 0; i < n; i++) {
+		kfree(tth_kept[i]);
+		WRITE_ONCE(tth_kept[i], NULL);
+	}
+	tth_nkept = 0;
+	return n;
+}
+
+/* One allocation of the kind r->op names; NULL on failure. */
+static void *tth_alloc_one(const struct tth_req *r)
+{
+	size_t size = r->size;
+	size_t count = r->count;
+
+	/* The compiler must not see these values. */
+	OPTIMIZER_HIDE_VAR(size);
+	OPTIMIZER_HIDE_VAR(count);
+
+	switch (r->op) {
+	case TTH_OP_KMALLOC_CONST:
+		return kmalloc(TTH_CONST_SIZE, GFP_KERNEL);
+	case TTH_OP_KMALLOC_VAR:
+	case TTH_OP_KMALLOC_LARGE_VAR:
+	case TTH_OP_KFREE_SENSITIVE:
+	case TTH_OP_KEEP:
+		return kmalloc(size, GFP_KERNEL);
+	case TTH_OP_KMALLOC_LARGE_CONST:
+		return kmalloc(TTH_LARGE_CONST_SIZE, GFP_KERNEL);
+	case TTH_OP_KZALLOC_CONST:
+		return kzalloc(TTH_CONST_SIZE, GFP_KERNEL);
+	case TTH_OP_KZALLOC_VAR:
+		return kzalloc(size, GFP_KERNEL);
+	case TTH_OP_KCALLOC_CONST:
+		return kcalloc(TTH_ARRAY_CONST_N, TTH_ARRAY_CONST_SIZE,
+			       GFP_KERNEL);
+	case TTH_OP_KCALLOC_VAR:
+		return kcalloc(count, size, GFP_KERNEL);
+	case TTH_OP_KMALLOC_ARRAY_VAR:
+		return kmalloc_array(count, size, GFP_KERNEL);
+	case TTH_OP_KMALLOC_NODE_CONST:
+		return kmalloc_node(TTH_CONST_SIZE, GFP_KERNEL, NUMA_NO_NODE);
+	case TTH_OP_KMALLOC_NODE_VAR:
+		return kmalloc_node(size, GFP_KERNEL, numa_node_id());
+	case TTH_OP_KMEMDUP:
+		return kmemdup(tth_src, size, GFP_KERNEL);
+	case TTH_OP_KSTRNDUP:
+		return kstrndup(tth_src, size - 1, GFP_KERNEL);
+	case TTH_OP_KSTRDUP_CONST:
+		return kstrdup(TTH_STR, GFP_KERNEL);
+	default:
+		return NULL;
+	}
+}
+
+/* n allocations then n kfree(), TTH_BATCH live blocks at a time. */
+static int tth_alloc_free(const struct tth_req *r)
+{
+	void *blk[TTH_BATCH];
+	u64 left = r->n;
+	unsigned int i, k;
+	int ret = 0;
+
+	while (left && !ret) {
+		k = min_t(u64, left, TTH_BATCH);
+		for (i = 0; i < k; i++) {
+			blk[i] = tth_alloc_one(r);
+			barrier_data(blk[i]);
+			if (!blk[i]) {
+				ret = -ENOMEM;
+				k = i;
+				break;
+			}
+		}
+		for (i = 0; i < k; i++) {
+			if (r->op == TTH_OP_KFREE_SENSITIVE)
+				kfree_sensitive(blk[i]);
+			else
+				kfree(blk[i]);
+		}
+		left -= k;
+	}
+	return ret;
+}
+
+static void tth_kfree_const(u64 n, const void *p)
+{
+	u64 i;
+
+	for (i = 0; i < n; i++) {
+		barrier_data(p);
+		kfree(p);
+	}
+}
+
+static void tth_schedule(u64 n)
+{
+	u64 i;
+
+	for (i = 0; i < n; i++)
+		schedule();
+}
+
+static int tth_sema(u64 n)
+{
+	struct semaphore sem;
+	u64 i;
+
+	sema_init(&sem, 1);
+	for (i = 0; i < n; i++) {
+		if (down_interruptible(&sem))
+			return -EINTR;
+		up(&sem);
+	}
+	return 0;
+}
+
+static int tth_mutex(u64 n)
+{
+	struct mutex m;
+	u64 i;
+
+	mutex_init(&m);
+	for (i = 0; i < n; i++) {
+		mutex_lock(&m);
+		mutex_unlock(&m);
+	}
+	mutex_destroy(&m);
+	return 0;
+}
+
+static int tth_keep(const struct tth_req *r)
+{
+	int ret = 0;
+	u64 i;
+
+	if (!tth_keep_get())
+		return -EBUSY;
+	if (r->n > TTH_KEEP_MAX - tth_nkept) {
+		ret = -ENOSPC;
+		goto out;
+	}
+	for (i = 0; i < r->n; i++) {
+		void *p = tth_alloc_one(r);
+
+		if (!p) {
+			ret = -ENOMEM;
+			break;
+		}
+		WRITE_ONCE(tth_kept[tth_nkept], p);
+		tth_nkept++;
+	}
+out:
+	tth_keep_put();
+	return ret;
+}
+
+/* Work done in interrupt context on behalf of the caller. */
+struct tth_ctx_work {
+	struct irq_work iw;
+	struct tasklet_struct tl;
+	struct completion done;
+	struct semaphore sem;
+	struct task_struct *caller;
+	u32 op;
+	u32 flags;
+	u64 n;
+	size_t size;
+	u64 freed;
+	int ret;
+};
+
+static void tth_ctx_run(struct tth_ctx_work *w, bool hard)
+{
+	bool ctx = hard ? hardirq_count() : in_serving_softirq();
+	bool alloc = !(w->flags & TTH_F_NO_ALLOC);
+	u64 i;
+
+	if (ctx && !in_task())
+		w->flags |= TTH_F_CTX_OK;
+	if (current == w->caller)
+		w->flags |= TTH_F_IN_CALLER;
+
+	if (w->op == TTH_OP_RELEASE_SOFTIRQ) {
+		/* The caller owns tth_keep_busy and waits for us. */
+		w->freed = tth_free_kept();
+		return;
+	}
+	for (i = 0; i < w->n; i++) {
+		if (alloc) {
+			void *p = kmalloc(w->size, GFP_ATOMIC);
+
+			barrier_data(p);
+			if (!p)
+				w->ret = -ENOMEM;
+			kfree(p);
+		}
+		up(&w->sem);
+	}
+}
+
+static void tth_irq_work_fn(struct irq_work *iw)
+{
+	struct tth_ctx_work *w = container_of(iw, struct tth_ctx_work, iw);
+
+	tth_ctx_run(w, true);
+}
+
+static void tth_tasklet_fn(struct tasklet_struct *t)
+{
+	struct tth_ctx_work *w = from_tasklet(w, t, tl);
+
+	tth_ctx_run(w, false);
+	complete(&w->done);
+}
+
+static int tth_in_ctx(struct tth_req *r)
+{
+	struct tth_ctx_work w = {
+		.caller = current,
+		.op = r->op,
+		.n = r->n,
+		.size = r->size,
+	};
+
+	sema_init(&w.sem, 0);
+	if (r->op == TTH_OP_HARDIRQ) {
+		/* PREEMPT_RT: no allocation at all in hard irq context. */
+		if (IS_ENABLED(CONFIG_PREEMPT_RT))
+			w.flags |= TTH_F_NO_ALLOC;
+#ifdef IRQ_WORK_INIT_HARD
+		w.iw = IRQ_WORK_INIT_HARD(tth_irq_work_fn);
+#else
+		init_irq_work(&w.iw, tth_irq_work_fn);
+#endif
+		/* Queued on this CPU: the self-IPI interrupts the caller. */
+		irq_work_queue(&w.iw);
+		irq_work_sync(&w.iw);
+	} else {
+		if (r->op == TTH_OP_RELEASE_SOFTIRQ && !tth_keep_get())
+			return -EBUSY;
+		init_completion(&w.done);
+		tasklet_setup(&w.tl, tth_tasklet_fn);
+		/* Raised with BHs off: it runs at local_bh_enable(), here. */
+		local_bh_disable();
+		tasklet_schedule(&w.tl);
+		local_bh_enable();
+		wait_for_completion(&w.done);
+		tasklet_kill(&w.tl);
+		if (r->op == TTH_OP_RELEASE_SOFTIRQ)
+			tth_keep_put();
+	}
+	r->flags = w.flags;
+	if (r->op == TTH_OP_RELEASE_SOFTIRQ)
+		r->n = w.freed;
+	return w.ret;
+}
+
+static int tth_check(const struct tth_req *r)
+{
+	size_t bytes;
+
+	if (r->op >= TTH_OP_COUNT || r->n > TTH_N_MAX)
+		return -EINVAL;
+	switch (r->op) {
+	case TTH_OP_KMALLOC_VAR:
+	case TTH_OP_KZALLOC_VAR:
+	case TTH_OP_KMALLOC_NODE_VAR:
+	case TTH_OP_KFREE_SENSITIVE:
+	case TTH_OP_KEEP:
+	case TTH_OP_HARDIRQ:
+	case TTH_OP_SOFTIRQ:
+		return r->size <= TTH_SIZE_MAX ? 0 : -EINVAL;
+	case TTH_OP_KMALLOC_LARGE_VAR:
+		return r->size > KMALLOC_MAX_CACHE_SIZE &&
+		       r->size <= TTH_SIZE_MAX ? 0 : -EINVAL;
+	case TTH_OP_KCALLOC_VAR:
+	case TTH_OP_KMALLOC_ARRAY_VAR:
+		if (r->size > TTH_SIZE_MAX || r->count > TTH_SIZE_MAX ||
+		    check_mul_overflow((size_t)r->size, (size_t)r->count,
+				       &bytes) || bytes > TTH_SIZE_MAX)
+			return -EINVAL;
+		return 0;
+	case TTH_OP_KMEMDUP:
+	case TTH_OP_KSTRNDUP:
+		return r->size >= 1 && r->size <= TTH_SRC_MAX ? 0 : -EINVAL;
+	default:
+		return 0;
+	}
+}
+
+static int tth_run(struct tth_req *r)
+{
+	int ret = tth_check(r);
+
+	if (ret)
+		return ret;
+	r->flags = 0;
+	switch (r->op) {
+	case TTH_OP_NOP:
+		return 0;
+	case TTH_OP_KFREE_NULL:
+		tth_kfree_const(r->n, NULL);
+		return 0;
+	case TTH_OP_KFREE_ZERO_PTR:
+		tth_kfree_const(r->n, ZERO_SIZE_PTR);
+		return 0;
+	case TTH_OP_SCHEDULE:
+		tth_schedule(r->n);
+		return 0;
+	case TTH_OP_SEMA:
+		return tth_sema(r->n);
+	case TTH_OP_MUTEX:
+		return tth_mutex(r->n);
+	case TTH_OP_KEEP:
+		return tth_keep(r);
+	case TTH_OP_RELEASE:
+		if (!tth_keep_get())
+			return -EBUSY;
+		r->n = tth_free_kept();
+		tth_keep_put();
+		return 0;
+	case TTH_OP_RELEASE_SOFTIRQ:
+	case TTH_OP_HARDIRQ:
+	case TTH_OP_SOFTIRQ:
+		return tth_in_ctx(r);
+	default:
+		return tth_alloc_free(r);
+	}
+}
+
+static long tth_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	void __user *uarg = (void __user *)arg;
+	struct tth_req r;
+	int ret;
+
+	if (cmd != TTH_IOC_RUN)
+		return -ENOTTY;
+	if (copy_from_user(&r, uarg, sizeof(r)))
+		return -EFAULT;
+	ret = tth_run(&r);
+	if (ret)
+		return ret;
+	if (copy_to_user(uarg, &r, sizeof(r)))
+		return -EFAULT;
+	return 0;
+}
+
+static const struct file_operations tth_fops = {
+	.owner = THIS_MODULE,
+	.unlocked_ioctl = tth_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+};
+
+static struct miscdevice tth_dev = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = TTH_DEV_NAME,
+	.fops = &tth_fops,
+	.mode = 0666,
+};
+
+static int __init tth_init(void)
+{
+	BUILD_BUG_ON(TTH_LARGE_CONST_SIZE <= KMALLOC_MAX_CACHE_SIZE);
+	BUILD_BUG_ON(TTH_CONST_SIZE > KMALLOC_MAX_CACHE_SIZE);
+	memset(tth_src, 'x', sizeof(tth_src));
+	return misc_register(&tth_dev);
+}
+
+static void __exit tth_exit(void)
+{
+	misc_deregister(&tth_dev);
+	tth_free_kept();
+}
+
+module_init(tth_init);
+module_exit(tth_exit);
+
+MODULE_DESCRIPTION("Test-only helper of the tracer module (never shipped)");
+MODULE_AUTHOR("tracer-dkms");
+MODULE_LICENSE("GPL");

@@ -1,0 +1,255 @@
+#!/bin/sh
+# run.sh - in-guest test runner of tracer-dkms (busybox sh).
+#
+# Runs inside the test VM (scripts/vm.sh) from the payload directory built by
+# `make -C tests guest OUT=DIR`, with /modules/tracer.ko and
+# /modules/tracer_test_helper.ko.  Prints "ok N - name" / "not ok N - name #
+# reason" for every check, and as its very last line "P passed, F failed".
+# Exit status: 0 when nothing failed.
+#
+# Environment: TRACER_STRESS_SECS (default 12), TRACER_TESTS (names or parts
+# of names given to tracer_test; default all).
+#
+# QEMU's multi-threaded TCG can crash when kprobes are registered or removed
+# while another vCPU runs: every insmod/rmmod of tracer.ko runs with the
+# other CPUs offline.
+# shellcheck shell=dash
+set -u
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+MODDIR=${TRACER_MODDIR:-/modules}
+STRESS=${TRACER_STRESS_SECS:-12}
+SELECT=${TRACER_TESTS:-}
+TMP=${TMPDIR:-/tmp}/tracer-run.$$
+mkdir -p "$TMP"
+NUM=0
+PASS=0
+FAIL=0
+HEADER='PID kmalloc kfree kmalloc_mem kfree_mem sched up down lock unlock'
+
+ok() {
+	NUM=$((NUM + 1))
+	PASS=$((PASS + 1))
+	echo "ok $NUM - $1"
+}
+
+not_ok() {
+	NUM=$((NUM + 1))
+	FAIL=$((FAIL + 1))
+	echo "not ok $NUM - $1 # $2"
+}
+
+# check NAME REASON COMMAND...: ok when COMMAND succeeds.
+check() {
+	_name=$1 _why=$2
+	shift 2
+	if "$@"; then ok "$_name"; else not_ok "$_name" "$_why"; fi
+}
+
+diag() { echo "# $*"; }
+
+# --- CPU hotplug around kprobe (un)registration ------------------------------
+
+OFFLINED=''
+cpus_offline() {
+	OFFLINED=''
+	for f in /sys/devices/system/cpu/cpu[0-9]*/online; do
+		[ -f "$f" ] || continue
+		[ "$(cat "$f")" = 1 ] || continue
+		if echo 0 >"$f" 2>/dev/null; then
+			OFFLINED="$OFFLINED $f"
+		else
+			diag "cannot take ${f%/online} offline"
+		fi
+	done
+}
+
+cpus_online() {
+	for f in $OFFLINED; do
+		echo 1 >"$f" 2>/dev/null || diag "cannot bring ${f%/online} online"
+	done
+	OFFLINED=''
+}
+
+# With the other CPUs offline: insmod/rmmod of tracer.ko.
+tracer_insmod() {
+	cpus_offline
+	insmod "$MODDIR/tracer.ko" "$@" >"$TMP/insmod.out" 2>&1
+	_rc=$?
+	cpus_online
+	[ -s "$TMP/insmod.out" ] && sed 's/^/# insmod: /' "$TMP/insmod.out"
+	return $_rc
+}
+
+tracer_rmmod() {
+	cpus_offline
+	rmmod tracer >"$TMP/rmmod.out" 2>&1
+	_rc=$?
+	cpus_online
+	[ -s "$TMP/rmmod.out" ] && sed 's/^/# rmmod: /' "$TMP/rmmod.out"
+	return $_rc
+}
+
+loaded() { grep -q "^$1 " /proc/modules; }
+not_loaded() { ! loaded "$1"; }
+
+# --- checks ------------------------------------------------------------------
+
+# /dev/tracer: character device 10:42.
+dev_ok() {
+	[ -c /dev/tracer ] || { diag "/dev/tracer missing or not a char device"; return 1; }
+	_mm=$(stat -c '%t:%T' /dev/tracer) # hexadecimal major:minor
+	[ "$_mm" = a:2a ] || { diag "/dev/tracer is $_mm (hex), expected a:2a (10:42)"; return 1; }
+}
+
+# /proc/tracer: exact header; with "empty": no row.
+proc_ok() {
+	[ -f /proc/tracer ] || { diag "/proc/tracer missing"; return 1; }
+	cat /proc/tracer >"$TMP/proc" || return 1
+	_h=$(head -n 1 "$TMP/proc" | tr -s ' \t' '  ' | sed 's/^ //; s/ $//')
+	[ "$_h" = "$HEADER" ] || { diag "header: '$_h'"; return 1; }
+	if [ "${1:-}" = empty ]; then
+		_n=$(wc -l <"$TMP/proc")
+		[ "$_n" -eq 1 ] || { diag "$((_n - 1)) rows:"; sed 's/^/#   /' "$TMP/proc"; return 1; }
+	fi
+	return 0
+}
+
+params_ok() {
+	[ -d /sys/module/tracer/parameters ] || { diag "no parameters directory"; return 0; }
+	for f in /sys/module/tracer/parameters/*; do
+		[ -e "$f" ] || continue
+		_v=$(cat "$f") || { diag "cannot read $f"; return 1; }
+		diag "param ${f##*/} = $_v"
+	done
+}
+
+missed_zero() {
+	f=/sys/module/tracer/parameters/missed
+	[ -f "$f" ] || { diag "no $f"; return 0; }
+	_v=$(cat "$f")
+	[ "$_v" = 0 ] || { diag "missed = $_v"; return 1; }
+}
+
+# Run tracer_test (args: test names); its results join our numbering.
+run_c_tests() {
+	_want=$("$HERE/tracer_test" -l "$@" | wc -l)
+	{
+		"$HERE/tracer_test" -s $((NUM + 1)) -t "$STRESS" "$@"
+		echo $? >"$TMP/c.rc"
+	} 2>&1 | tee "$TMP/c.out"
+	_p=$(grep -c '^ok ' "$TMP/c.out")
+	_f=$(grep -c '^not ok ' "$TMP/c.out")
+	NUM=$((NUM + _p + _f))
+	PASS=$((PASS + _p))
+	FAIL=$((FAIL + _f))
+	_rc=$(cat "$TMP/c.rc" 2>/dev/null || echo none)
+	if [ $((_p + _f)) -ne "$_want" ]; then
+		not_ok "tracer_test complete" "$((_p + _f)) of $_want results, exit status $_rc"
+	elif [ "$_f" -eq 0 ] && [ "$_rc" != 0 ]; then
+		not_ok "tracer_test exit status" "exit status $_rc"
+	fi
+}
+
+HOGS=''
+start_hogs() {
+	for _i in 1 2 3; do
+		"$HERE/tracer_test" -H 2 >"$TMP/hog.$_i" 2>&1 &
+		HOGS="$HOGS $!"
+	done
+	# Each adds itself, then prints "hog ready".
+	_t=0
+	while [ "$(cat "$TMP"/hog.* 2>/dev/null | grep -c 'hog ready')" -lt 3 ]; do
+		_t=$((_t + 1))
+		[ $_t -lt 300 ] || { diag "hogs not ready"; return 1; }
+		sleep 0.1
+	done
+}
+
+hogs_alive() {
+	for _p in $HOGS; do
+		kill -0 "$_p" 2>/dev/null || { diag "hog $_p died"; return 1; }
+	done
+}
+
+hogs_in_table() {
+	for _p in $HOGS; do
+		grep -q "^ *$_p " /proc/tracer || { diag "no row for hog $_p"; return 1; }
+	done
+}
+
+stop_hogs() {
+	for _p in $HOGS; do kill -9 "$_p" 2>/dev/null; done
+	for _p in $HOGS; do wait "$_p" 2>/dev/null; done
+	HOGS=''
+}
+
+dmesg_clean() {
+	dmesg >"$TMP/dmesg.all"
+	# Only what the kernel said after the boot messages saved at start.
+	tail -n +$((BOOT_LINES + 1)) "$TMP/dmesg.all" >"$TMP/dmesg.ours"
+	if grep -E 'BUG|WARNING|Oops|list_add corruption|list_del corruption|refcount_t|general protection|[Uu]nable to handle|Call Trace' \
+		"$TMP/dmesg.ours" >"$TMP/dmesg.bad"; then
+		diag "kernel log:"
+		sed 's/^/#   /' "$TMP/dmesg.bad" | head -n 60
+		return 1
+	fi
+	return 0
+}
+
+# --- main --------------------------------------------------------------------
+
+diag "tracer-dkms guest tests: kernel $(uname -r) id $(cat /etc/kernel-id 2>/dev/null || echo '?')," \
+	"$(grep -c ^processor /proc/cpuinfo) CPUs, preempt: $(uname -v | grep -o 'PREEMPT[_A-Z]*' | head -n 1)"
+dmesg >"$TMP/dmesg.boot"
+BOOT_LINES=$(wc -l <"$TMP/dmesg.boot")
+if grep -qE 'BUG|WARNING|Oops' "$TMP/dmesg.boot"; then
+	diag "boot log already has warnings (not counted):"
+	grep -E 'BUG|WARNING|Oops' "$TMP/dmesg.boot" | head -n 10 | sed 's/^/#   /'
+fi
+
+check "insmod tracer_test_helper.ko" "insmod failed" \
+	insmod "$MODDIR/tracer_test_helper.ko"
+check "/dev/tracer_helper exists" "missing" test -c /dev/tracer_helper
+check "insmod tracer.ko" "insmod failed" tracer_insmod
+check "/dev/tracer is char 10:42" "wrong device node" dev_ok
+check "/proc/tracer header, empty table" "see above" proc_ok empty
+check "module parameters readable" "see above" params_ok
+
+# shellcheck disable=SC2086 # word splitting of the test selection is wanted
+run_c_tests $SELECT
+check "missed events counter is 0 after the tests" "see above" missed_zero
+
+# Unload while monitored processes are running and being counted.
+if start_hogs; then ok "monitored hogs running"; else not_ok "monitored hogs running" "see above"; fi
+check "hogs in /proc/tracer" "see above" hogs_in_table
+check "rmmod tracer.ko while processes are monitored" "rmmod failed" tracer_rmmod
+check "tracer gone after rmmod" "still there" not_loaded tracer
+check "/proc/tracer and /dev/tracer gone" "still there" \
+	sh -c '! [ -e /proc/tracer ] && ! [ -e /dev/tracer ]'
+sleep 1
+check "hogs survive the unload" "see above" hogs_alive
+check "insmod tracer.ko again" "insmod failed" tracer_insmod
+check "reloaded: /dev/tracer is char 10:42" "wrong device node" dev_ok
+check "reloaded: table starts empty" "see above" proc_ok empty
+stop_hogs
+run_c_tests add_remove kmalloc_var_100 mutex_lock_unlock exit_removes_row_zombie \
+	kfree_mem_other_process table_empty_at_end
+
+# Unload with a full table, readers and a churn of processes.
+if start_hogs; then ok "hogs running again"; else not_ok "hogs running again" "see above"; fi
+( while :; do cat /proc/tracer >/dev/null 2>&1; done ) &
+READER=$!
+check "missed events counter is 0 (second load)" "see above" missed_zero
+check "rmmod tracer.ko under load" "rmmod failed" tracer_rmmod
+kill "$READER" 2>/dev/null
+wait "$READER" 2>/dev/null
+check "hogs survive the second unload" "see above" hogs_alive
+stop_hogs
+check "tracer unloaded" "still loaded" not_loaded tracer
+check "rmmod tracer_test_helper.ko" "rmmod failed" rmmod tracer_test_helper
+check "kernel log clean (no BUG/WARNING/Oops/corruption)" "see above" dmesg_clean
+
+rm -rf "$TMP"
+echo "$PASS passed, $FAIL failed"
+[ "$FAIL" -eq 0 ]
