@@ -249,6 +249,10 @@ stop_hogs
 check "tracer unloaded" "still loaded" not_loaded tracer
 check "rmmod tracer_test_helper.ko" "rmmod failed" rmmod tracer_test_helper
 check "kernel log clean (no BUG/WARNING/Oops/corruption)" "see above" dmesg_clean
+if grep -iE 'tracer' "$TMP/dmesg.ours" >"$TMP/dmesg.tracer"; then
+	diag "kernel log, tracer lines:"
+	sed 's/^/#   /' "$TMP/dmesg.tracer" | head -n 40
+fi
 
 rm -rf "$TMP"
 echo "$PASS passed, $FAIL failed"

@@ -49,6 +49,7 @@
 #define PROC_PATH	"/proc/tracer"
 #define DEV_PATH	"/dev/tracer"
 #define HELPER_PATH	"/dev/" TTH_DEV_NAME
+#define MISSED_PATH	"/sys/module/tracer/parameters/missed"
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
@@ -2314,6 +2315,7 @@ static int selected(const char *name, int argc, char **argv, int first)
 int main(int argc, char **argv)
 {
 	int start = 1, list = 0, opt, i, num, pass = 0, fail = 0, hogs = 0;
+	long missed, m;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	while ((opt = getopt(argc, argv, "s:t:lH:")) != -1) {
@@ -2366,6 +2368,7 @@ int main(int argc, char **argv)
 		if (!selected(t->name, argc, argv, optind))
 			continue;
 		t0 = now();
+		missed = read_long(MISSED_PATH);
 		if (run_one(t) == 0) {
 			printf("ok %d - %s\n", num, t->name);
 			pass++;
@@ -2373,6 +2376,10 @@ int main(int argc, char **argv)
 			printf("not ok %d - %s # %s\n", num, t->name, g_msg);
 			fail++;
 		}
+		m = read_long(MISSED_PATH);
+		if (m != missed)
+			diag("%s: tracer missed events %ld -> %ld", t->name,
+			     missed, m);
 		if (now() - t0 > 10)
 			diag("%s took %.1f s", t->name, now() - t0);
 		num++;
