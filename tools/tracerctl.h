@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * tracerctl.h - shared declarations of tracerctl, the user-space companion
+ * of the tracer kernel module (tracer-dkms).
+ */
+#ifndef TRACERCTL_H
+#define TRACERCTL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include <tracer.h>	/* the UAPI header: src/uapi/tracer.h, /usr/include/tracer.h */
+
+#ifndef TRACER_VERSION
+#define TRACER_VERSION "unknown"
+#endif
+
+/* Exit statuses (documented in tracerctl(8)). */
+#define EXIT_OK		0	/* success */
+#define EXIT_FAILED	1	/* an operation failed (some PID, a write) */
+#define EXIT_USAGE	2	/* bad command line */
+#define EXIT_NOMODULE	3	/* the tracer module is not loaded */
+#define EXIT_NOACCESS	4	/* permission denied opening /dev/tracer */
+/* tracerctl run: the command's status, or these when it did not run. */
+#define EXIT_RUN_FAILED	125	/* tracerctl failed before running it */
+#define EXIT_NOEXEC	126	/* found but could not be executed */
+#define EXIT_NOTFOUND	127	/* not found */
+
+#define TRACER_DEV_PATH		"/dev/" TRACER_DEV_NAME
+#define TRACER_PROC_PATH	"/proc/" TRACER_PROC_NAME
+#define TRACER_SYS_PATH		"/sys/module/tracer"
+
+extern const char *progname;
+
+/* Counter columns, in /proc/tracer order. */
+#define NCOL TRACER_NR_COLUMNS
+extern const char *const col_name[NCOL];
+extern const bool col_bytes[NCOL];	/* kmalloc_mem, kfree_mem */
+
+/* Sort keys: a counter column (0..NCOL-1) or one of these. */
+#define SORT_PID	(-1)
+#define SORT_COMM	(-2)
+#define SORT_PPID	(-3)
+#define SORT_NONE	(-4)
+int sort_key_parse(const char *name);	/* -> key, or SORT_NONE if unknown */
+const char *sort_key_name(int key);
+
+struct row {
+	pid_t pid;
+	pid_t ppid;		/* 0 if unknown */
+	char comm[64];
+	uint64_t c[NCOL];
+	double rate[NCOL];	/* watch: per second over the last interval */
+	bool has_rate;		/* watch: there is a previous sample */
+};
+
+struct table {
+	struct row *rows;
+	size_t n, cap;
+};
+
+enum fmt { FMT_TABLE, FMT_JSON, FMT_CSV };
+
+struct show_opts {
+	enum fmt fmt;
+	bool human;		/* -h: K/M/G byte columns */
+	bool ppid;		/* a PPID column (run) */
+	bool total;		/* a total row (run -f) */
+	bool rates;		/* values are rate[] (watch) */
+	bool header;		/* print the header line (table, CSV) */
+	int sort;		/* sort key, SORT_NONE: keep the order */
+	bool reverse;
+	int width;		/* truncate table lines to this width if > 0 */
+	size_t max_rows;	/* table: at most this many rows if > 0 */
+	int highlight;		/* table: column header in reverse video */
+};
+
+/* util */
+void warnx_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void *xrealloc(void *p, size_t n);
+int parse_pid(const char *s, pid_t *pid);
+int parse_seconds(const char *s, double *sec);
+int parse_count(const char *s, unsigned long *n);
+int read_file(const char *path, char *buf, size_t size);	/* -> len or -errno */
+void sanitize_comm(char *s);
+void read_comm(pid_t pid, char *buf, size_t size);
+pid_t tid_to_tgid(pid_t tid);
+
+/* device */
+int open_device(int *err);		/* -> fd, or -1 with *err = errno */
+int device_error(int err);		/* prints why; -> exit status */
+int module_loaded(void);
+
+/* table.c */
+void table_add(struct table *t, const struct row *r);
+void table_free(struct table *t);
+struct row *table_find(struct table *t, pid_t pid);
+int proc_read(struct table *t, int *err);	/* /proc/tracer -> 0 or -1 */
+void row_sum(const struct table *t, struct row *total);
+void table_sort_by(struct table *t, int key, bool reverse, bool rates);
+void table_print(FILE *f, struct table *t, const struct show_opts *o);
+void json_rows(FILE *f, const struct table *t, const struct show_opts *o, int indent);
+void json_total(FILE *f, const struct table *t, const struct show_opts *o);
+void csv_header(FILE *f, const struct show_opts *o, bool time_col);
+void csv_rows(FILE *f, const struct table *t, const struct show_opts *o, const char *time);
+void json_string(FILE *f, const char *s);
+void csv_field(FILE *f, const char *s);
+void format_human(char *buf, size_t size, uint64_t v);
+void format_rate(char *buf, size_t size, double v, bool bytes, bool human);
+
+/* commands */
+int cmd_add(int argc, char **argv);
+int cmd_remove(int argc, char **argv);
+int cmd_show(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_watch(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+
+#endif /* TRACERCTL_H */
