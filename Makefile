@@ -40,3 +40,93 @@ clean:
 
 install: module
 	$(MAKE) $(KBUILD_ARGS) modules_install
+
+# --- Packaging: .deb, .rpm, DKMS from the checkout (debian/, rpm/, dkms.conf) ---
+#   make deb              build/pkg/deb/: tracer-dkms_<ver>_all.deb, tracer-utils_<ver>_<arch>.deb
+#   make rpm              build/pkg/rpm/: tracer-dkms-<ver>-1.noarch.rpm, tracer-utils, SRPMs
+#   make dkms-install     add, build and install this checkout through DKMS (root; KVER=...)
+#   make dkms-remove      remove it from DKMS again
+#   make check-packages   build both, lintian, rpmlint, payload and version checks (no VM)
+#   make e2e-dkms         the whole end-to-end test in a Debian VM (scripts/e2e-dkms.sh)
+.PHONY: deb rpm dkms-source dkms-install dkms-remove check-packages e2e-dkms
+
+PKG_OUT         ?= $(TOP)/build/pkg
+DEB_BUILD_FLAGS ?= -b
+DKMS_NAME       := tracer
+RPM_SPECS       ?= tracer-dkms tracer-utils
+RPM_PACKAGER    ?= tracer-dkms developers <dev@tracer-dkms.invalid>
+# systemd-rpm-macros' directories, for rpm on a system without that package (Debian)
+RPM_DEFINES     ?= $(if $(shell rpm --eval '%{?_udevrulesdir}' 2>/dev/null),, \
+	--define '_udevrulesdir /usr/lib/udev/rules.d' --define '_modulesloaddir /usr/lib/modules-load.d')
+# What DKMS needs to build the module: the same files in the .deb and the .rpm.
+DKMS_SOURCES     = Makefile VERSION src/Kbuild src/uapi/tracer.h \
+	$(sort $(patsubst $(TOP)/%,%,$(filter-out %.mod.c,$(wildcard $(TOP)/src/*.c)) \
+		$(wildcard $(TOP)/src/*.h)))
+DKMS_TREE        = $(DESTDIR)/usr/src/$(DKMS_NAME)-$(VERSION)
+
+# pkg_tree DIR: copy the checkout's sources (tracked and new files, not ignored ones) to DIR
+define pkg_tree
+	rm -rf $(1) && mkdir -p $(1)
+	cd $(TOP) && if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then \
+		git ls-files -z -c -o --exclude-standard | \
+			xargs -0 -r sh -c 'for f; do [ -e "$$f" ] && printf "%s\0" "$$f"; done' sh | \
+			tar --null -T - -cf -; \
+	else \
+		tar --exclude=./build --exclude='*.o' --exclude='*.ko' --exclude='*.mod' \
+			--exclude='*.mod.c' --exclude='.*.cmd' -cf - .; \
+	fi | tar -xf - -C $(1)
+endef
+
+# dkms-source DESTDIR=...: install the DKMS source tree, dkms.conf with its version
+dkms-source:
+	rm -rf $(DKMS_TREE)
+	cd $(TOP) && for f in $(DKMS_SOURCES); do install -D -m 0644 $$f $(DKMS_TREE)/$$f || exit 1; done
+	sed 's/#MODULE_VERSION#/$(VERSION)/g' $(TOP)/dkms.conf >$(DKMS_TREE)/dkms.conf
+	chmod 0644 $(DKMS_TREE)/dkms.conf
+
+deb:
+	$(call pkg_tree,$(PKG_OUT)/deb/tracer-dkms-$(VERSION))
+	cd $(PKG_OUT)/deb/tracer-dkms-$(VERSION) && \
+		DEB_BUILD_OPTIONS="parallel=2 $(DEB_BUILD_OPTIONS)" dpkg-buildpackage -us -uc $(DEB_BUILD_FLAGS)
+	@ls -1 $(PKG_OUT)/deb/*.deb
+
+# rpm/*.spec say @VERSION@: the specs in build/pkg/rpm/SPECS (and the SRPMs) carry VERSION.
+rpm:
+	rm -rf $(PKG_OUT)/rpm && mkdir -p $(PKG_OUT)/rpm/SOURCES $(PKG_OUT)/rpm/SPECS
+	$(call pkg_tree,$(PKG_OUT)/rpm/tracer-dkms-$(VERSION))
+	tar -C $(PKG_OUT)/rpm --owner=0 --group=0 -czf \
+		$(PKG_OUT)/rpm/SOURCES/tracer-dkms-$(VERSION).tar.gz tracer-dkms-$(VERSION)
+	rm -rf $(PKG_OUT)/rpm/tracer-dkms-$(VERSION)
+	for s in $(RPM_SPECS); do \
+		sed 's/@VERSION@/$(VERSION)/g' $(TOP)/rpm/$$s.spec >$(PKG_OUT)/rpm/SPECS/$$s.spec && \
+		rpmbuild --nodeps --define '_topdir $(PKG_OUT)/rpm' --define '_smp_mflags -j2' $(RPM_DEFINES) \
+			--define 'packager $(RPM_PACKAGER)' \
+			-ba $(PKG_OUT)/rpm/SPECS/$$s.spec || exit 1; \
+	done
+	@find $(PKG_OUT)/rpm/RPMS $(PKG_OUT)/rpm/SRPMS -name '*.rpm' | sort
+
+dkms-install:
+	@command -v dkms >/dev/null || { echo "dkms-install: install dkms first (apt-get install dkms)" >&2; exit 1; }
+	@! dpkg -S $(DKMS_TREE) >/dev/null 2>&1 || { echo "dkms-install: $(DKMS_TREE) belongs to" \
+		"an installed package (tracer-dkms); remove it first" >&2; exit 1; }
+	-dkms remove -m $(DKMS_NAME) -v $(VERSION) --all >/dev/null 2>&1
+	$(MAKE) -f $(TOP)/Makefile dkms-source DESTDIR=
+	dkms add -m $(DKMS_NAME) -v $(VERSION)
+	dkms build -m $(DKMS_NAME) -v $(VERSION) -k $(KVER)
+	dkms install -m $(DKMS_NAME) -v $(VERSION) -k $(KVER)
+	@echo "tracer $(VERSION) installed for $(KVER): modprobe tracer (root) loads it"
+
+dkms-remove:
+	@command -v dkms >/dev/null || { echo "dkms-remove: dkms is not installed" >&2; exit 1; }
+	@! dpkg -S $(DKMS_TREE) >/dev/null 2>&1 || { echo "dkms-remove: $(DKMS_TREE) belongs to" \
+		"an installed package: apt purge tracer-dkms" >&2; exit 1; }
+	if [ -n "$$(dkms status -m $(DKMS_NAME) -v $(VERSION))" ]; then \
+		dkms remove -m $(DKMS_NAME) -v $(VERSION) --all; fi
+	rm -rf $(DKMS_TREE)
+
+check-packages:
+	$(TOP)/scripts/e2e-dkms.sh --packages-only
+
+e2e-dkms:
+	$(TOP)/scripts/e2e-dkms.sh
+# --- end of packaging ---
