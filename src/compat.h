@@ -14,6 +14,8 @@
 #include <linux/sched.h>
 #include <linux/tracepoint.h>
 #include <linux/version.h>
+#include <trace/events/kmem.h>
+#include <trace/events/sched.h>
 
 #if LINUX_VERSION_CODE < KERNEL_VERSION(5, 10, 0)
 #error "tracer needs Linux 5.10 or newer"
@@ -91,10 +93,24 @@ struct tracer_kmalloc_sym {
 #define TRACER_MUTEX_LOCK_SYM "mutex_lock"
 #endif
 
-/* Prototypes of the sched_process_exit and _fork tracepoint probes. */
-#define TRACER_SCHED_EXIT_PROTO void *data, struct task_struct *task
-#define TRACER_SCHED_FORK_PROTO \
-	void *data, struct task_struct *parent, struct task_struct *child
+/*
+ * Does tracepoint @tp take probes of the type of function @fn?  Asks the
+ * tracepoint header, at compile time.
+ */
+#define TRACER_TP_PROTO_IS(tp, fn)					\
+	__builtin_types_compatible_p(typeof(&register_trace_##tp),	\
+				     int (*)(typeof(&fn), void *))
+
+/* 6.1 folded the kmalloc_node tracepoint into kmalloc (node argument). */
+#define TRACER_KMALLOC_TP_HAS_NODE \
+	(LINUX_VERSION_CODE >= KERNEL_VERSION(6, 1, 0))
+
+/*
+ * sched_process_exit gained a group_dead argument in 6.16 (and moved before
+ * exit_mm()); both versions run after signal->live is dropped.
+ */
+#define TRACER_EXIT_HAS_GROUP_DEAD \
+	TRACER_TP_PROTO_IS(sched_process_exit, tracer_exit_probe_gd)
 
 /* The kretprobe an instance belongs to (5.11 moved it behind a helper). */
 #if LINUX_VERSION_CODE < KERNEL_VERSION(5, 11, 0)

@@ -24,9 +24,20 @@ module_param_named(map_bits, tracer_map_bits, uint, 0444);
 MODULE_PARM_DESC(map_bits,
 		 "allocation map of 4 << map_bits records (default 14: 65536 records, 1 MiB)");
 
+/* Events of monitored processes that were lost. */
+static unsigned long tracer_missed(void)
+{
+	return tracer_probes_missed() + tracer_procs_missed();
+}
+
 static int tracer_param_get_missed(char *buf, const struct kernel_param *kp)
 {
-	return sysfs_emit(buf, "%lu\n", tracer_probes_missed());
+	return sysfs_emit(buf, "%lu\n", tracer_missed());
+}
+
+static int tracer_param_get_nested(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%lu\n", tracer_probes_nested());
 }
 
 static int tracer_param_get_map(char *buf, const struct kernel_param *kp)
@@ -54,7 +65,9 @@ static int tracer_param_get_monitored(char *buf, const struct kernel_param *kp)
 	MODULE_PARM_DESC(name, desc)
 
 TRACER_RO_PARAM(missed, tracer_param_get_missed,
-		"events the probes missed (read-only; should stay 0)");
+		"events of monitored processes that were lost: kmalloc calls without a free kretprobe instance, forks of followed processes that could not be added (read-only)");
+TRACER_RO_PARAM(nested, tracer_param_get_nested,
+		"probe hits skipped because an interrupt came while a probe handler ran; never counted anyway (read-only)");
 TRACER_RO_PARAM(map, tracer_param_get_map,
 		"allocation map: live records, capacity, records lost because it was full (read-only)");
 TRACER_RO_PARAM(hooked, tracer_param_get_hooked,
@@ -109,7 +122,7 @@ static void __exit tracer_exit(void)
 	tracer_device_exit();
 	tracer_procfs_exit();
 	tracer_probes_exit();
-	missed = tracer_probes_missed();
+	missed = tracer_missed();
 	tracer_procs_exit();
 	if (missed || tracer_map_overflow())
 		pr_warn("tracer: unloaded; %lu events missed, %lu allocation records lost\n",

@@ -8,12 +8,19 @@
  * monitored thread group.  Handlers take no lock and never allocate.
  *
  * Count-only functions (schedule, up, down_interruptible, mutex_lock,
- * mutex_unlock) use plain kprobes.  kfree uses a kprobe too (its argument
- * is all it needs).  The kmalloc entry points use kretprobes, whose entry
- * handler declines the return probe for everything but a monitored call.
+ * mutex_unlock) use plain kprobes.  kmalloc and kfree have two sources,
+ * chosen with the "source" parameter:
+ *   kprobe      kretprobes on the kmalloc entry points (the size is an
+ *               argument, the address the return value) and a kprobe on
+ *               kfree; the entry handler declines the return probe for all
+ *               but a monitored call.  Works on every kernel.
+ *   tracepoint  the kmem:kmalloc and kmem:kfree tracepoints, which carry
+ *               pointer and requested size without a return probe: cheaper.
+ *   auto        tracepoint where the kernel has both, else kprobe.
  */
 #include <linux/kernel.h>
 #include <linux/kprobes.h>
+#include <linux/moduleparam.h>
 #include <linux/preempt.h>
 #include <linux/ptrace.h>
 #include <linux/slab.h>
@@ -21,6 +28,40 @@
 
 #include "tracer.h"
 #include "compat.h"
+
+enum tracer_source { TRACER_SRC_AUTO, TRACER_SRC_KPROBE, TRACER_SRC_TP };
+
+static const char * const tracer_source_names[] = {
+	[TRACER_SRC_AUTO] = "auto",
+	[TRACER_SRC_KPROBE] = "kprobe",
+	[TRACER_SRC_TP] = "tracepoint",
+};
+
+static enum tracer_source tracer_source = TRACER_SRC_AUTO;
+
+static int tracer_source_set(const char *val, const struct kernel_param *kp)
+{
+	int i = sysfs_match_string(tracer_source_names, val);
+
+	if (i < 0)
+		return -EINVAL;
+	tracer_source = i;
+	return 0;
+}
+
+static int tracer_source_get(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%s\n", tracer_source_names[tracer_source]);
+}
+
+static const struct kernel_param_ops tracer_source_ops = {
+	.set = tracer_source_set,
+	.get = tracer_source_get,
+};
+
+module_param_cb(source, &tracer_source_ops, NULL, 0444);
+MODULE_PARM_DESC(source,
+		 "where kmalloc/kfree events come from: auto (default), kprobe or tracepoint; reads back the one in use");
 
 struct tracer_kprobe {
 	struct kprobe kp;
@@ -48,14 +89,17 @@ static int tracer_kfree_pre(struct kprobe *kp, struct pt_regs *regs);
 	  .counter = ctr }
 
 static struct tracer_kprobe tracer_kprobes[] = {
-	{ .kp = { .symbol_name = "kfree", .pre_handler = tracer_kfree_pre },
-	  .counter = TRACER_KFREE },
 	TRACER_COUNTED("schedule", TRACER_SCHED),
 	TRACER_COUNTED("up", TRACER_UP),
 	TRACER_COUNTED("down_interruptible", TRACER_DOWN),
 	TRACER_COUNTED(TRACER_MUTEX_LOCK_SYM, TRACER_LOCK),
 	TRACER_COUNTED("mutex_unlock", TRACER_UNLOCK),
+	/* Last: registered with the kprobe source only. */
+	{ .kp = { .symbol_name = "kfree", .pre_handler = tracer_kfree_pre },
+	  .counter = TRACER_KFREE },
 };
+
+#define TRACER_KFREE_KPROBE (ARRAY_SIZE(tracer_kprobes) - 1)
 
 static const struct tracer_kmalloc_sym tracer_kmalloc_syms[] =
 	TRACER_KMALLOC_SYMS;
@@ -63,6 +107,35 @@ static struct tracer_kmalloc_probe tracer_kmalloc[ARRAY_SIZE(tracer_kmalloc_syms
 
 /* Where a kretprobed function returns to while its probe is armed. */
 static unsigned long tracer_trampoline;
+
+/* The kmem tracepoints, when they are the source. */
+struct tracer_tp {
+	const char *name;
+	void *probe;
+	struct tracepoint *tp;
+};
+
+static void tracer_tp_kmalloc(void *data, unsigned long call_site,
+			      const void *ptr, size_t bytes_req,
+			      size_t bytes_alloc, gfp_t gfp_flags);
+static void tracer_tp_kmalloc_node(void *data, unsigned long call_site,
+				   const void *ptr, size_t bytes_req,
+				   size_t bytes_alloc, gfp_t gfp_flags,
+				   int node);
+static void tracer_tp_kfree(void *data, unsigned long call_site,
+			    const void *ptr);
+
+static struct tracer_tp tracer_tps[] = {
+	/* 6.1 folded kmalloc_node into kmalloc, with a node argument. */
+	{ "kmalloc", TRACER_KMALLOC_TP_HAS_NODE ?
+		(void *)tracer_tp_kmalloc_node : (void *)tracer_tp_kmalloc },
+	{ "kfree", tracer_tp_kfree },
+#if !TRACER_KMALLOC_TP_HAS_NODE
+	{ "kmalloc_node", tracer_tp_kmalloc_node },
+#endif
+};
+
+/* --- the handlers ------------------------------------------------------ */
 
 static int tracer_count_pre(struct kprobe *kp, struct pt_regs *regs)
 {
@@ -79,21 +152,55 @@ static int tracer_count_pre(struct kprobe *kp, struct pt_regs *regs)
 	return 0;
 }
 
-static int tracer_kfree_pre(struct kprobe *kp, struct pt_regs *regs)
+/*
+ * A kmalloc entry point called by another one (on 5.10 __kmalloc() calls
+ * kmalloc_order_trace() for large sizes, on 6.11+ __kmalloc_noprof() calls
+ * __kmalloc_large_node_noprof()) is the same kmalloc: only the outer call
+ * counts.  Its caller tells: it lies in a kmalloc entry point, or it is
+ * the kretprobe trampoline when the outer function tail-called it.
+ */
+static bool tracer_kmalloc_nested(unsigned long caller)
 {
-	const void *ptr = (const void *)regs_get_kernel_argument(regs, 0);
+	int i;
+
+	if (caller == tracer_trampoline)
+		return true;
+	for (i = 0; i < ARRAY_SIZE(tracer_kmalloc); i++)
+		if (caller - tracer_kmalloc[i].start < tracer_kmalloc[i].len)
+			return true;
+	return false;
+}
+
+/* A kmalloc of @size returned @ptr to current; count it if monitored. */
+static void tracer_account_kmalloc(const void *ptr, size_t size)
+{
+	struct tracer_proc *p;
+
+	rcu_read_lock();
+	p = tracer_proc_current();
+	if (p) {
+		tracer_count(p, TRACER_KMALLOC, 1);
+		tracer_count(p, TRACER_KMALLOC_MEM, size);
+		if (!ZERO_OR_NULL_PTR(ptr))
+			tracer_map_insert(ptr, size);
+	}
+	rcu_read_unlock();
+}
+
+static void tracer_account_kfree(const void *ptr)
+{
 	bool active = tracer_active();
 	struct tracer_proc *p;
 	size_t size = 0;
 
 	/* kfree(NULL) and kfree(ZERO_SIZE_PTR) free nothing. */
 	if (ZERO_OR_NULL_PTR(ptr))
-		return 0;
-	/* Whoever frees a recorded block, its record goes. */
+		return;
+	/* Whoever frees a recorded block, in any context, its record goes. */
 	if (active || tracer_map_live())
 		tracer_map_remove(ptr, &size);
 	if (!active || !in_task())
-		return 0;
+		return;
 	rcu_read_lock();
 	p = tracer_proc_current();
 	if (p) {
@@ -101,26 +208,12 @@ static int tracer_kfree_pre(struct kprobe *kp, struct pt_regs *regs)
 		tracer_count(p, TRACER_KFREE_MEM, size);
 	}
 	rcu_read_unlock();
-	return 0;
 }
 
-/*
- * A kmalloc entry point called by another one (on 5.10 __kmalloc() calls
- * kmalloc_order_trace() for large sizes, on 6.11+ __kmalloc_noprof() calls
- * __kmalloc_large_node_noprof()) is the same kmalloc: only the outer call
- * counts.  The return address tells: it lies in a hooked function, or it
- * is the kretprobe trampoline when the outer function tail-called us.
- */
-static bool tracer_kmalloc_nested(unsigned long ret)
+static int tracer_kfree_pre(struct kprobe *kp, struct pt_regs *regs)
 {
-	int i;
-
-	if (ret == tracer_trampoline)
-		return true;
-	for (i = 0; i < ARRAY_SIZE(tracer_kmalloc); i++)
-		if (ret - tracer_kmalloc[i].start < tracer_kmalloc[i].len)
-			return true;
-	return false;
+	tracer_account_kfree((const void *)regs_get_kernel_argument(regs, 0));
+	return 0;
 }
 
 static int tracer_kmalloc_entry(struct kretprobe_instance *ri,
@@ -149,20 +242,37 @@ static int tracer_kmalloc_ret(struct kretprobe_instance *ri,
 			      struct pt_regs *regs)
 {
 	struct tracer_kmalloc_data *d = (void *)ri->data;
-	void *ptr = (void *)regs_return_value(regs);
-	struct tracer_proc *p;
 
-	rcu_read_lock();
-	p = tracer_proc_current();
-	if (p) {
-		tracer_count(p, TRACER_KMALLOC, 1);
-		tracer_count(p, TRACER_KMALLOC_MEM, d->size);
-		if (!ZERO_OR_NULL_PTR(ptr))
-			tracer_map_insert(ptr, d->size);
-	}
-	rcu_read_unlock();
+	tracer_account_kmalloc((void *)regs_return_value(regs), d->size);
 	return 0;
 }
+
+static void tracer_tp_kmalloc(void *data, unsigned long call_site,
+			      const void *ptr, size_t bytes_req,
+			      size_t bytes_alloc, gfp_t gfp_flags)
+{
+	if (!tracer_active() || !in_task() ||
+	    tracer_kmalloc_nested(call_site))
+		return;
+	tracer_account_kmalloc(ptr, bytes_req);
+}
+
+static void tracer_tp_kmalloc_node(void *data, unsigned long call_site,
+				   const void *ptr, size_t bytes_req,
+				   size_t bytes_alloc, gfp_t gfp_flags,
+				   int node)
+{
+	tracer_tp_kmalloc(data, call_site, ptr, bytes_req, bytes_alloc,
+			  gfp_flags);
+}
+
+static void tracer_tp_kfree(void *data, unsigned long call_site,
+			    const void *ptr)
+{
+	tracer_account_kfree(ptr);
+}
+
+/* --- registration ------------------------------------------------------ */
 
 /*
  * Learn the trampoline address: kretprobe a function of our own and look
@@ -197,10 +307,41 @@ static void tracer_calibrate(void)
 	unregister_kretprobe(&rp);
 }
 
+static void tracer_kmalloc_range(struct tracer_kmalloc_probe *kp,
+				 unsigned long addr)
+{
+	if (!tracer_symbol_range(addr, &kp->start, &kp->len))
+		pr_warn("tracer: no size for %s: a large kmalloc may count twice\n",
+			tracer_kmalloc_syms[kp - tracer_kmalloc].name);
+}
+
+/*
+ * Where the kmalloc entry points are, for tracer_kmalloc_nested(), when
+ * the tracepoints are the source: a disabled kprobe resolves a symbol
+ * without arming anything.
+ */
+static void tracer_locate_kmalloc(void)
+{
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(tracer_kmalloc); i++) {
+		struct kprobe kp = {
+			.symbol_name = tracer_kmalloc_syms[i].name,
+			.flags = KPROBE_FLAG_DISABLED,
+		};
+
+		if (register_kprobe(&kp))
+			continue;
+		tracer_kmalloc_range(&tracer_kmalloc[i], (unsigned long)kp.addr);
+		unregister_kprobe(&kp);
+	}
+}
+
 static int tracer_register_kmalloc(void)
 {
 	int i, ret, hooked = 0;
 
+	tracer_calibrate();
 	for (i = 0; i < ARRAY_SIZE(tracer_kmalloc); i++) {
 		struct tracer_kmalloc_probe *kp = &tracer_kmalloc[i];
 
@@ -220,10 +361,7 @@ static int tracer_register_kmalloc(void)
 		}
 		kp->registered = true;
 		hooked++;
-		if (!tracer_symbol_range((unsigned long)kp->rp.kp.addr,
-					 &kp->start, &kp->len))
-			pr_warn("tracer: no size for %s: a large kmalloc may count twice\n",
-				kp->rp.kp.symbol_name);
+		tracer_kmalloc_range(kp, (unsigned long)kp->rp.kp.addr);
 	}
 	if (!hooked) {
 		pr_err("tracer: no kmalloc entry point found on this kernel\n");
@@ -232,31 +370,109 @@ static int tracer_register_kmalloc(void)
 	return 0;
 }
 
+static void tracer_unregister_tps(void)
+{
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(tracer_tps); i++) {
+		if (tracer_tps[i].tp)
+			tracepoint_probe_unregister(tracer_tps[i].tp,
+						    tracer_tps[i].probe, NULL);
+	}
+	tracepoint_synchronize_unregister();
+	for (i = 0; i < ARRAY_SIZE(tracer_tps); i++)
+		tracer_tps[i].tp = NULL;
+}
+
+static int tracer_register_tps(void)
+{
+	struct tracepoint *tp[ARRAY_SIZE(tracer_tps)];
+	int i, ret;
+
+	/* The probes' prototypes are the ones this kernel's header declares. */
+	BUILD_BUG_ON(!TRACER_TP_PROTO_IS(kfree, tracer_tp_kfree));
+#if TRACER_KMALLOC_TP_HAS_NODE
+	BUILD_BUG_ON(!TRACER_TP_PROTO_IS(kmalloc, tracer_tp_kmalloc_node));
+#else
+	BUILD_BUG_ON(!TRACER_TP_PROTO_IS(kmalloc, tracer_tp_kmalloc));
+	BUILD_BUG_ON(!TRACER_TP_PROTO_IS(kmalloc_node, tracer_tp_kmalloc_node));
+#endif
+
+	for (i = 0; i < ARRAY_SIZE(tracer_tps); i++) {
+		tp[i] = tracer_find_tracepoint(tracer_tps[i].name);
+		if (!tp[i])
+			return -ENOENT;
+	}
+	tracer_locate_kmalloc();
+	for (i = 0; i < ARRAY_SIZE(tracer_tps); i++) {
+		ret = tracepoint_probe_register(tp[i], tracer_tps[i].probe,
+						NULL);
+		if (ret) {
+			pr_err("tracer: cannot hook tracepoint %s: %d\n",
+			       tracer_tps[i].name, ret);
+			tracer_unregister_tps();
+			return ret;
+		}
+		tracer_tps[i].tp = tp[i];
+	}
+	return 0;
+}
+
+/* Say which probe missed what: the totals alone do not tell why. */
+static void tracer_report_missed(const char *sym, unsigned long nested,
+				 unsigned long no_instance)
+{
+	if (nested || no_instance)
+		pr_warn("tracer: %s: %lu hits inside another probe handler, %lu without a free kretprobe instance\n",
+			sym, nested, no_instance);
+}
+
 void tracer_probes_exit(void)
 {
 	int i;
 
 	for (i = 0; i < ARRAY_SIZE(tracer_kprobes); i++) {
-		if (tracer_kprobes[i].registered)
-			unregister_kprobe(&tracer_kprobes[i].kp);
+		struct kprobe *kp = &tracer_kprobes[i].kp;
+
+		if (!tracer_kprobes[i].registered)
+			continue;
+		unregister_kprobe(kp);
 		tracer_kprobes[i].registered = false;
+		tracer_report_missed(kp->symbol_name, kp->nmissed, 0);
 	}
 	for (i = 0; i < ARRAY_SIZE(tracer_kmalloc); i++) {
-		if (tracer_kmalloc[i].registered)
-			unregister_kretprobe(&tracer_kmalloc[i].rp);
+		struct kretprobe *rp = &tracer_kmalloc[i].rp;
+
+		if (!tracer_kmalloc[i].registered)
+			continue;
+		unregister_kretprobe(rp);
 		tracer_kmalloc[i].registered = false;
+		tracer_report_missed(rp->kp.symbol_name, rp->kp.nmissed,
+				     rp->nmissed);
 	}
+	tracer_unregister_tps();
 }
 
 int tracer_probes_init(void)
 {
-	int i, ret;
+	int i, ret = -ENOENT;
 
-	tracer_calibrate();
-	ret = tracer_register_kmalloc();
+	if (tracer_source != TRACER_SRC_KPROBE) {
+		ret = tracer_register_tps();
+		if (!ret)
+			tracer_source = TRACER_SRC_TP;
+		else if (tracer_source == TRACER_SRC_TP)
+			pr_err("tracer: kmem tracepoints unavailable: %d\n", ret);
+	}
+	if (ret && tracer_source != TRACER_SRC_TP) {
+		tracer_source = TRACER_SRC_KPROBE;
+		ret = tracer_register_kmalloc();
+	}
 	if (ret)
 		goto fail;
 	for (i = 0; i < ARRAY_SIZE(tracer_kprobes); i++) {
+		if (i == TRACER_KFREE_KPROBE && tracer_source != TRACER_SRC_KPROBE)
+			continue;
 		ret = register_kprobe(&tracer_kprobes[i].kp);
 		if (ret) {
 			pr_err("tracer: cannot probe %s: %d\n",
@@ -271,18 +487,38 @@ fail:
 	return ret;
 }
 
-/* Events the probes could not see: recursion, or no kretprobe instance. */
+/*
+ * Events lost for monitored tasks: kmalloc calls that found no free
+ * kretprobe instance.  (A task cannot hit a probe while a probe handler
+ * runs on its CPU: handlers run with preemption off and call nothing that
+ * is probed.)
+ */
 unsigned long tracer_probes_missed(void)
 {
 	unsigned long missed = 0;
 	int i;
 
-	for (i = 0; i < ARRAY_SIZE(tracer_kprobes); i++)
-		missed += tracer_kprobes[i].kp.nmissed;
 	for (i = 0; i < ARRAY_SIZE(tracer_kmalloc); i++)
-		missed += tracer_kmalloc[i].rp.nmissed +
-			  tracer_kmalloc[i].rp.kp.nmissed;
+		missed += tracer_kmalloc[i].rp.nmissed;
 	return missed;
+}
+
+/*
+ * Probe hits skipped because they came while another probe handler ran on
+ * the same CPU: interrupts (never counted anyway) arriving during a
+ * handler.  A kfree among them leaves a stale record in the allocation map
+ * until the address is allocated again.
+ */
+unsigned long tracer_probes_nested(void)
+{
+	unsigned long nested = 0;
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(tracer_kprobes); i++)
+		nested += tracer_kprobes[i].kp.nmissed;
+	for (i = 0; i < ARRAY_SIZE(tracer_kmalloc); i++)
+		nested += tracer_kmalloc[i].rp.kp.nmissed;
+	return nested;
 }
 
 /* "kmalloc=__kmalloc,kmalloc_trace kfree=kfree sched=schedule ..." */
@@ -303,6 +539,11 @@ int tracer_probes_hooked(char *buf, size_t len)
 			       tracer_kmalloc[i].rp.kp.symbol_name);
 		sep = ",";
 	}
+	if (tracer_source == TRACER_SRC_TP)
+		n += scnprintf(buf + n, len - n,
+			       "kmalloc=tracepoint:kmalloc%s kfree=tracepoint:kfree",
+			       TRACER_KMALLOC_TP_HAS_NODE ?
+			       "" : ",tracepoint:kmalloc_node");
 	for (i = 0; i < ARRAY_SIZE(tracer_kprobes); i++)
 		if (tracer_kprobes[i].registered)
 			n += scnprintf(buf + n, len - n, " %s=%s",

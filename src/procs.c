@@ -56,6 +56,7 @@ static atomic_t tracer_reserve_nr = ATOMIC_INIT(0);
 static atomic_long_t tracer_follow_missed = ATOMIC_LONG_INIT(0);
 
 static struct tracepoint *tracer_exit_tp, *tracer_fork_tp;
+static void *tracer_exit_fn;	/* the probe matching the kernel's prototype */
 
 struct tracer_proc *tracer_proc_find(struct pid *tgid)
 {
@@ -269,7 +270,7 @@ unsigned long tracer_procs_missed(void)
  * sched_process_exit runs for every exiting thread after it has dropped
  * signal->live; the thread that finds it zero ends its thread group.
  */
-static void tracer_exit_probe(TRACER_SCHED_EXIT_PROTO)
+static void tracer_task_exit(struct task_struct *task)
 {
 	struct tracer_session *s;
 	struct tracer_proc *p;
@@ -297,8 +298,20 @@ out:
 	raw_spin_unlock(&tracer_procs_lock);
 }
 
+static void tracer_exit_probe(void *data, struct task_struct *task)
+{
+	tracer_task_exit(task);
+}
+
+static void tracer_exit_probe_gd(void *data, struct task_struct *task,
+				 bool group_dead)
+{
+	tracer_task_exit(task);
+}
+
 /* A followed process forked: add the child process (not a new thread). */
-static void tracer_fork_probe(TRACER_SCHED_FORK_PROTO)
+static void tracer_fork_probe(void *data, struct task_struct *parent,
+			      struct task_struct *child)
 {
 	struct tracer_proc *p, *c;
 	struct pid *tgid;
@@ -416,6 +429,9 @@ int tracer_procs_init(void)
 	int ret;
 
 	BUILD_BUG_ON(TRACER_NR_COUNTERS != TRACER_NR_COLUMNS);
+	BUILD_BUG_ON(!TRACER_TP_PROTO_IS(sched_process_fork, tracer_fork_probe));
+	BUILD_BUG_ON(!TRACER_EXIT_HAS_GROUP_DEAD &&
+		     !TRACER_TP_PROTO_IS(sched_process_exit, tracer_exit_probe));
 	tracer_proc_cache = KMEM_CACHE(tracer_proc, 0);
 	if (!tracer_proc_cache)
 		return -ENOMEM;
@@ -428,14 +444,15 @@ int tracer_procs_init(void)
 		ret = -ENOENT;
 		goto err;
 	}
-	ret = tracepoint_probe_register(tracer_exit_tp, tracer_exit_probe,
-					NULL);
+	tracer_exit_fn = TRACER_EXIT_HAS_GROUP_DEAD ?
+		(void *)tracer_exit_probe_gd : (void *)tracer_exit_probe;
+	ret = tracepoint_probe_register(tracer_exit_tp, tracer_exit_fn, NULL);
 	if (ret)
 		goto err;
 	ret = tracepoint_probe_register(tracer_fork_tp, tracer_fork_probe,
 					NULL);
 	if (ret) {
-		tracepoint_probe_unregister(tracer_exit_tp, tracer_exit_probe,
+		tracepoint_probe_unregister(tracer_exit_tp, tracer_exit_fn,
 					    NULL);
 		tracepoint_synchronize_unregister();
 		goto err;
@@ -454,7 +471,7 @@ void tracer_procs_exit(void)
 	int bkt;
 
 	tracepoint_probe_unregister(tracer_fork_tp, tracer_fork_probe, NULL);
-	tracepoint_probe_unregister(tracer_exit_tp, tracer_exit_probe, NULL);
+	tracepoint_probe_unregister(tracer_exit_tp, tracer_exit_fn, NULL);
 	tracepoint_synchronize_unregister();
 
 	raw_spin_lock(&tracer_procs_lock);
