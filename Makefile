@@ -41,6 +41,19 @@ clean:
 install: module
 	$(MAKE) $(KBUILD_ARGS) modules_install
 
+# --- Test harness (scripts/check.sh; TRACER_KERNELS="6.1 7.x" selects kernels) ---
+.PHONY: check-static vm-shell
+
+check:
+	@$(TOP)/scripts/check.sh
+
+check-static:
+	@$(TOP)/scripts/check.sh --static
+
+# make vm-shell K=6.1: a shell in the test VM of kernel K (5.10 6.1 6.1-rt 6.12 6.12-rt 7.x)
+vm-shell:
+	@$(TOP)/scripts/check.sh --shell $(or $(K),6.1)
+
 # --- Packaging: .deb, .rpm, DKMS from the checkout (debian/, rpm/, dkms.conf) ---
 #   make deb              build/pkg/deb/: tracer-dkms_<ver>_all.deb, tracer-utils_<ver>_<arch>.deb
 #   make rpm              build/pkg/rpm/: tracer-dkms-<ver>-1.noarch.rpm, tracer-utils, SRPMs

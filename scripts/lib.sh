@@ -15,6 +15,8 @@ TRACER_ALL_KERNELS="5.10 6.1 6.1-rt 6.12 6.12-rt 7.x"
 DEBIAN_MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 DEBIAN_SECURITY=${DEBIAN_SECURITY:-http://deb.debian.org/debian-security}
 export DEBIAN_FRONTEND=noninteractive
+# Our scripts choose their own make flags (not those of the make that ran us).
+unset MAKEFLAGS MFLAGS MAKELEVEL MAKEOVERRIDES
 export LC_ALL=C.UTF-8
 
 msg() { printf '%s\n' "$*" >&2; }

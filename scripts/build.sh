@@ -1,0 +1,78 @@
+#!/bin/bash
+# build.sh ID OUTDIR: build tracer.ko (and the test helper module, when tests/helper has sources)
+# for kernel ID with W=1, in that kernel's build environment (host or suite chroot), from a fresh
+# copy of the checkout, and copy the .ko files to OUTDIR.
+#
+# The build log goes to $BUILD_LOG (default OUTDIR/build.log). TRACER_SPARSE=1 adds C=2 (sparse).
+# Exit status: 0 built and no warning from our sources; 1 build failed; 3 built, but with
+# warnings from our sources (listed on stderr).
+set -euo pipefail
+# shellcheck source=scripts/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+[ $# -eq 2 ] || die "usage: build.sh ID OUTDIR"
+id=$1
+outdir=$(mkdir -p "$2" && cd "$2" && pwd)
+log=${BUILD_LOG:-$outdir/build.log}
+KREL='' KDIR='' KENV='' KROOT='' KSUITE=''
+eval "$("$TOP/scripts/kernels.sh" info "$id")"
+
+if [ "$KENV" = host ]; then
+	tree=$TOP/build/$id/tree # as seen by make
+	hosttree=$tree           # as seen from here
+else
+	tree=/build/$id
+	hosttree=$KROOT$tree
+fi
+copy_tree "$hosttree"
+
+targets=(module)
+if compgen -G "$hosttree/tests/helper/*.c" >/dev/null &&
+	{ [ -f "$hosttree/tests/helper/Kbuild" ] || [ -f "$hosttree/tests/helper/Makefile" ]; }; then
+	targets+=(helper)
+fi
+
+rm -f "$outdir"/*.ko
+mkdir -p "$(dirname "$log")"
+cmd=(make -C "$tree" -j"$TRACER_JOBS" KVER="$KREL" KDIR="$KDIR" W=1 "${targets[@]}")
+if [ "${TRACER_SPARSE:-0}" = 1 ]; then
+	cmd+=(C=2) # sparse on every source file
+fi
+msg "build: $id ($KREL, $KENV): ${cmd[*]}"
+rc=0
+{
+	echo "# $id $KREL $KENV${KROOT:+ $KROOT}: ${cmd[*]}"
+	in_env "$KSUITE" "${cmd[@]}" 2>&1 || rc=$?
+} >"$log" 2>&1
+if [ "$rc" -ne 0 ]; then
+	msg "build: $id FAILED (make exit $rc); last lines of $log:"
+	tail -n 40 "$log" >&2
+	exit 1
+fi
+
+kos=("$hosttree"/src/*.ko)
+if [ "${targets[*]}" != module ]; then
+	kos+=("$hosttree"/tests/helper/*.ko)
+fi
+for ko in "${kos[@]}"; do
+	[ -f "$ko" ] || { msg "build: $id: $ko missing after a successful make"; exit 1; }
+	cp "$ko" "$outdir/"
+done
+
+# Warnings (compiler, objtool, modpost) from our sources. Diagnostics located in the kernel's
+# own headers (W=1 on old headers) are not ours; they stay in the log.
+ours=$(grep -E '(warning|error):|^WARNING:' "$log" | awk -v tree="$tree/" '
+	/^WARNING: modpost/ { print; next }
+	{
+		file = $0; sub(/:.*/, "", file)
+		if (file ~ /^\//) { if (index(file, tree) == 1) print; next }
+		if (file ~ /^(\.\/)?(include|arch|scripts|tools)\//) next
+		if (file ~ /^(warning|error)$/) next
+		print
+	}' || true)
+if [ -n "$ours" ]; then
+	msg "build: $id: warnings from our sources (W=1):"
+	printf '%s\n' "$ours" >&2
+	exit 3
+fi
+msg "build: $id ok: $(cd "$outdir" && echo *.ko)"

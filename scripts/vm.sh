@@ -1,0 +1,159 @@
+#!/bin/bash
+# vm.sh ID MODDIR PAYLOADDIR LOG: boot kernel ID in QEMU (TCG) with a busybox initramfs that
+# holds MODDIR/*.ko at /modules/ and PAYLOADDIR at /tests/, run /tests/run.sh, power off.
+# The whole serial console goes to LOG (every boot attempt, each after a "=== vm.sh" line).
+#
+# Guest: /init mounts proc, sysfs, devtmpfs, devpts, debugfs, tmpfs /tmp; prints
+# "TRACER-GUEST: init"; runs /tests/run.sh (env TRACER_KERNEL_ID, TRACER_KERNEL_RELEASE;
+# /etc/kernel-id); prints "TRACER-GUEST: done rc=N"; poweroff -f.
+#
+# Environment:
+#   TRACER_VM_TIMEOUT   hard limit of one boot, seconds (default 1200)
+#   TRACER_BOOT_TIMEOUT a boot that has not printed the init marker by then is retried (default 240)
+#   TRACER_VM_TRIES     boots tried when the init marker never comes (default 3)
+#   TRACER_VM_SMP, TRACER_VM_MEM  vCPUs (2) and MiB (1536)
+#   TRACER_VM_CPU       QEMU -cpu model (default max)
+#   TRACER_VM_APPEND    extra kernel command line
+#   TRACER_VM_SHELL=1   interactive: serial on this terminal, a shell instead of run.sh
+#
+# Exit status: 0 the guest ran run.sh and it returned 0; 1 run.sh failed or the guest died after
+# init; 2 no boot reached init; 124 the hard timeout hit.
+set -euo pipefail
+# shellcheck source=scripts/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+[ $# -eq 4 ] || die "usage: vm.sh ID MODDIR PAYLOADDIR LOG"
+id=$1 moddir=$2 payload=$3 log=$4
+vm_timeout=${TRACER_VM_TIMEOUT:-1200}
+boot_timeout=${TRACER_BOOT_TIMEOUT:-240}
+tries=${TRACER_VM_TRIES:-3}
+KREL='' KVMLINUZ=''
+eval "$("$TOP/scripts/kernels.sh" info "$id")"
+[ -f "$KVMLINUZ" ] || die "no kernel image $KVMLINUZ (run scripts/kernels.sh fetch $id)"
+[ -d "$moddir" ] || die "no module dir $moddir"
+[ -d "$payload" ] || die "no payload dir $payload"
+busybox=$(command -v busybox) || die "busybox-static is not installed (scripts/deps.sh)"
+qemu=$(command -v qemu-system-x86_64) || die "qemu-system-x86 is not installed (scripts/deps.sh)"
+
+work=$(mktemp -d /tmp/tracer-vm.XXXXXX)
+qpid=
+# shellcheck disable=SC2317 # called by the EXIT trap
+cleanup() {
+	if [ -n "$qpid" ]; then kill "$qpid" 2>/dev/null || true; fi
+	rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# --- initramfs ------------------------------------------------------------------
+root=$work/root
+mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,etc,proc,sys,dev,tmp,root,modules,tests,var/log}
+cp "$busybox" "$root/bin/busybox"
+"$busybox" --list-full | while read -r applet; do
+	[ -e "$root/$applet" ] || ln -s /bin/busybox "$root/$applet"
+done
+mknod -m 600 "$root/dev/console" c 5 1
+mknod -m 666 "$root/dev/null" c 1 3
+printf '%s\n' "$id" >"$root/etc/kernel-id"
+printf 'root:x:0:0:root:/root:/bin/sh\n' >"$root/etc/passwd"
+printf 'root:x:0:\n' >"$root/etc/group"
+find "$moddir" -maxdepth 1 -name '*.ko' -exec cp {} "$root/modules/" \;
+cp -a "$payload/." "$root/tests/"
+
+if [ "${TRACER_VM_SHELL:-0}" = 1 ]; then
+	run_cmd='setsid cttyhack sh -l'
+else
+	run_cmd='cd /tests && sh ./run.sh'
+fi
+cat >"$root/init" <<EOF
+#!/bin/sh
+export PATH=/tests:/sbin:/usr/sbin:/bin:/usr/bin HOME=/root
+export TRACER_KERNEL_ID='$id' TRACER_KERNEL_RELEASE='$KREL'
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mkdir -p /dev/pts /dev/shm
+mount -t devpts devpts /dev/pts
+mount -t debugfs debugfs /sys/kernel/debug
+mount -t tmpfs tmpfs /tmp
+mount -t tmpfs tmpfs /dev/shm
+exec </dev/console >/dev/console 2>&1
+hostname tracer-guest
+echo "TRACER-GUEST: init"
+echo "TRACER-GUEST: kernel \$(uname -r) id \$(cat /etc/kernel-id) cpus \$(grep -c ^processor /proc/cpuinfo)"
+( $run_cmd )
+rc=\$?
+echo "TRACER-GUEST: done rc=\$rc"
+sleep 1
+poweroff -f
+EOF
+chmod 755 "$root/init"
+(cd "$root" && find . -print0 | LC_ALL=C sort -z |
+	cpio --null -o -H newc --owner=0:0 --quiet) >"$work/initramfs.cpio"
+
+# --- boot -----------------------------------------------------------------------
+append="console=ttyS0 panic=-1 oops=panic loglevel=5 nokaslr mitigations=off"
+append+=" random.trust_cpu=on ${TRACER_VM_APPEND:-}"
+qemu_args=(-accel tcg -cpu "${TRACER_VM_CPU:-max}" -smp "${TRACER_VM_SMP:-2}" -m "${TRACER_VM_MEM:-1536}"
+	-nodefaults -no-user-config -display none -no-reboot
+	-kernel "$KVMLINUZ" -initrd "$work/initramfs.cpio" -append "$append")
+
+if [ "${TRACER_VM_SHELL:-0}" = 1 ]; then
+	exec "$qemu" "${qemu_args[@]}" -serial mon:stdio
+fi
+
+mkdir -p "$(dirname "$log")"
+: >"$log"
+attempt=0
+result=2
+while [ "$attempt" -lt "$tries" ]; do
+	attempt=$((attempt + 1))
+	con=$work/console.$attempt
+	: >"$con"
+	echo "=== vm.sh: $id ($KREL) boot $attempt/$tries: $qemu ${qemu_args[*]}" >>"$log"
+	start=$(now)
+	"$qemu" "${qemu_args[@]}" -serial "file:$con" </dev/null >"$work/qemu.out" 2>&1 &
+	qpid=$!
+	seen=0 reason=exit boot_s=-1
+	while kill -0 "$qpid" 2>/dev/null; do
+		sleep 1
+		el=$(($(now) - start))
+		if [ "$seen" = 0 ] && grep -q 'TRACER-GUEST: init' "$con"; then
+			seen=1 boot_s=$el
+		fi
+		if [ "$seen" = 0 ] && [ "$el" -ge "$boot_timeout" ]; then
+			reason="no init marker after ${boot_timeout}s"
+			kill "$qpid" 2>/dev/null || true
+			break
+		fi
+		if [ "$el" -ge "$vm_timeout" ]; then
+			reason="hard timeout ${vm_timeout}s"
+			kill "$qpid" 2>/dev/null || true
+			break
+		fi
+	done
+	qrc=0
+	wait "$qpid" || qrc=$?
+	qpid=
+	total=$(($(now) - start))
+	[ "$seen" = 1 ] || ! grep -q 'TRACER-GUEST: init' "$con" || { seen=1 boot_s=$total; }
+	tr -d '\r' <"$con" >>"$log"
+	if [ -s "$work/qemu.out" ]; then
+		sed 's/^/qemu: /' "$work/qemu.out" >>"$log"
+	fi
+	echo "=== vm.sh: boot $attempt ended after ${total}s ($reason, qemu exit $qrc)" >>"$log"
+	if [ "$seen" = 1 ]; then
+		done_rc=$(tr -d '\r' <"$con" | sed -n 's/^TRACER-GUEST: done rc=\([0-9]*\)$/\1/p' | tail -n1)
+		if [ "$reason" != exit ]; then
+			result=124
+		elif [ "$done_rc" = 0 ]; then
+			result=0
+		else
+			result=1
+		fi
+		msg "vm: $id: init after ${boot_s}s, VM ended after ${total}s (boot $attempt; $reason; run.sh rc=${done_rc:-none})"
+		break
+	fi
+	msg "vm: $id: boot $attempt/$tries never reached init ($reason, after ${total}s)"
+done
+exit "$result"
