@@ -21,6 +21,7 @@
  *        tracer_test -H nthreads	(monitor itself, work until killed)
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -36,6 +37,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
@@ -455,6 +457,8 @@ struct wslot {
 	uint32_t seq;		/* futex: command counter (runner -> worker) */
 	uint32_t ack;		/* futex: done counter (worker -> runner) */
 	uint32_t ready;		/* futex: thread started */
+	uint32_t nparked;	/* times the thread went to wait */
+	long nvcsw;		/* its voluntary switches before that */
 	int cmd;
 	int ret;
 	int err;
@@ -555,6 +559,12 @@ static void slot_loop(struct wslot *sl)
 	__atomic_store_n(&sl->ready, 1, __ATOMIC_RELEASE);
 	futex(&sl->ready, FUTEX_WAKE, INT_MAX, NULL);
 	for (;;) {
+		struct rusage ru;
+
+		/* For slot_asleep(): switches so far, then "parked". */
+		getrusage(RUSAGE_THREAD, &ru);
+		sl->nvcsw = ru.ru_nvcsw;
+		__atomic_add_fetch(&sl->nparked, 1, __ATOMIC_RELEASE);
 		while ((s = ld(&sl->seq)) == last)
 			futex(&sl->seq, FUTEX_WAIT, last, NULL);
 		last = s;
@@ -774,6 +784,73 @@ static int wait_thread_exit(pid_t pid, pid_t tid)
 	return 0;
 }
 
+static long task_nvcsw(pid_t pid, pid_t tid)
+{
+	char path[64], buf[4096], *p;
+	int fd;
+	ssize_t r;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/status", pid, tid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	r = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (r <= 0)
+		return -1;
+	buf[r] = 0;
+	p = strstr(buf, "\nvoluntary_ctxt_switches:");
+	return p ? strtol(p + 26, NULL, 10) : -1;
+}
+
+/*
+ * Wait until the thread of slot sl sleeps in futex_wait(), past its call
+ * to schedule(): from then on it does nothing at all, not even schedule().
+ */
+static int slot_asleep(struct wslot *sl, pid_t pid)
+{
+	double end = now() + 30;
+
+	while (ld(&sl->nparked) != ld(&sl->seq) + 1 ||
+	       task_nvcsw(pid, sl->tid) <= sl->nvcsw ||
+	       task_state(pid, sl->tid) != 'S') {
+		CHECK(now() < end, "thread %d of %d does not go to sleep",
+		      sl->tid, pid);
+		msleep(1);
+	}
+	return 0;
+}
+
+static int worker_asleep(struct worker *w)
+{
+	int i;
+
+	for (i = 0; i < w->n; i++)
+		if (slot_asleep(w->sl[i], w->pid))
+			return -1;
+	return 0;
+}
+
+/* Keep all threads of pid on one CPU: warmed per-CPU caches stay in use. */
+static int pin(pid_t pid, int cpu)
+{
+	char path[64];
+	cpu_set_t set;
+	DIR *d;
+	struct dirent *e;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	d = opendir(path);
+	CHECK(d, "opendir %s: %s", path, strerror(errno));
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.')
+			sched_setaffinity(atoi(e->d_name), sizeof(set), &set);
+	closedir(d);
+	return 0;
+}
+
 static void worker_kill(struct worker *w)
 {
 	if (w->pid > 0) {
@@ -968,7 +1045,14 @@ static int t_op(const void *arg)
 	char buf[256], what[64];
 	int i, ret = 0;
 
-	if (worker_start(&w, 1))
+	if (worker_start(&w, 1) || pin(w.pid, 0))
+		return -1;
+	/*
+	 * Warm-up, not measured: the allocator may itself kmalloc() when it
+	 * has to make new slabs (per-slab vectors, sheaves on recent
+	 * kernels); real calls, counted, but not the ones under test.
+	 */
+	if (slot_op(w.sl[0], c->op, c->n, c->size, c->count))
 		return -1;
 	CHECK_ERR(tr_add(w.pid), 0, "add worker %d", w.pid);
 	if (measure(w.pid, w.sl[0], c->op, 0, c->size, c->count, &d0))
@@ -1074,6 +1158,8 @@ static int t_add_remove(const void *arg)
 	if (worker_start(&w, 1))
 		return -1;
 	if (row_absent(w.pid))
+		return -1;
+	if (worker_asleep(&w))
 		return -1;
 	CHECK_ERR(tr_add(w.pid), 0, "add %d", w.pid);
 	if (row_need(w.pid, &r))
@@ -1304,6 +1390,35 @@ static int release(struct worker *w, uint64_t want, int softirq)
 	return 0;
 }
 
+/* Free whatever an earlier (failed) test left kept in the helper. */
+static int keep_reset(void)
+{
+	struct tth_req r = { .op = TTH_OP_RELEASE };
+
+	CHECK(!ioctl(g_hfd, TTH_IOC_RUN, &r), "helper release: %s",
+	      strerror(errno));
+	return 0;
+}
+
+/* Unmeasured warm-up (see t_op): keep and free n blocks of size s. */
+static int keep_warm(struct worker *w, uint64_t n, uint64_t s)
+{
+	return keep(w, n, s) || release(w, n, 0) ? -1 : 0;
+}
+
+/* Start n workers for a keep test, all on CPU 0 (see t_op). */
+static int keep_workers(struct worker *w, int n)
+{
+	int i;
+
+	if (keep_reset())
+		return -1;
+	for (i = 0; i < n; i++)
+		if (worker_start(&w[i], 1) || pin(w[i].pid, 0))
+			return -1;
+	return 0;
+}
+
 /* Rows of p (monitored) around "p keeps n blocks of size s". */
 static int keep_measured(struct worker *p, uint64_t n, uint64_t s)
 {
@@ -1340,7 +1455,7 @@ static int t_keep_same(const void *arg)
 	struct worker p;
 
 	(void)arg;
-	if (worker_start(&p, 1))
+	if (keep_workers(&p, 1) || keep_warm(&p, KEEP_N, 100))
 		return -1;
 	CHECK_ERR(tr_add(p.pid), 0, "add");
 	if (keep_measured(&p, KEEP_N, 100))
@@ -1355,12 +1470,17 @@ static int t_keep_same(const void *arg)
 /* P allocates, Q frees: Q's kfree_mem gets the sizes P requested. */
 static int t_keep_other(const void *arg)
 {
-	struct worker p, q;
+	struct worker w[2], p, q;
 	struct row a, b, d;
 	struct expect e;
 
 	(void)arg;
-	if (worker_start(&p, 1) || worker_start(&q, 1))
+	if (keep_workers(w, 2))
+		return -1;
+	p = w[0];
+	q = w[1];
+	if (keep(&p, 300, 100) || keep(&p, 200, 5000) || keep(&p, 50, 30000) ||
+	    keep(&p, 10, 0) || release(&q, 560, 0))
 		return -1;
 	CHECK_ERR(tr_add(p.pid), 0, "add P");
 	CHECK_ERR(tr_add(q.pid), 0, "add Q");
@@ -1387,10 +1507,14 @@ static int t_keep_other(const void *arg)
 /* Blocks of an unmonitored process: kfree counted, 0 bytes. */
 static int t_keep_unmonitored(const void *arg)
 {
-	struct worker u, q;
+	struct worker w[2], u, q;
 
 	(void)arg;
-	if (worker_start(&u, 1) || worker_start(&q, 1))
+	if (keep_workers(w, 2))
+		return -1;
+	u = w[0];
+	q = w[1];
+	if (keep(&u, KEEP_N, 100) || release(&q, KEEP_N, 0))
 		return -1;
 	CHECK_ERR(tr_add(q.pid), 0, "add Q");
 	if (keep(&u, KEEP_N, 100) || row_absent(u.pid))
@@ -1409,7 +1533,7 @@ static int t_keep_before_add(const void *arg)
 	struct worker p;
 
 	(void)arg;
-	if (worker_start(&p, 1))
+	if (keep_workers(&p, 1) || keep_warm(&p, KEEP_N, 100))
 		return -1;
 	if (keep(&p, KEEP_N, 100))
 		return -1;
@@ -1428,11 +1552,17 @@ static int t_keep_before_add(const void *arg)
  */
 static int stale_record(int softirq)
 {
-	struct worker p, u, q;
+	struct worker w[3], p, u, q;
 	struct row a, b, d;
 	struct expect e;
 
-	if (worker_start(&p, 1) || worker_start(&u, 1) || worker_start(&q, 1))
+	if (keep_workers(w, 3))
+		return -1;
+	p = w[0];
+	u = w[1];
+	q = w[2];
+	if (keep_warm(&p, KEEP_N, 96) || keep(&u, KEEP_N, 96) ||
+	    release(&q, KEEP_N, 0))
 		return -1;
 	CHECK_ERR(tr_add(p.pid), 0, "add P");
 	CHECK_ERR(tr_add(q.pid), 0, "add Q");
@@ -1572,6 +1702,8 @@ static int t_remove_stops(const void *arg)
 	CHECK_ERR(tr_remove(w.pid), 0, "remove");
 	if (slot_op(w.sl[0], TTH_OP_KMALLOC_VAR, 300, 64, 0) ||
 	    slot_op(w.sl[0], TTH_OP_MUTEX, 300, 0, 0) || row_absent(w.pid))
+		return -1;
+	if (worker_asleep(&w))
 		return -1;
 	CHECK_ERR(tr_add(w.pid), 0, "add again");
 	if (row_need(w.pid, &r))
@@ -1789,6 +1921,8 @@ static int t_pid_reuse(const void *arg)
 		return -1;
 	if (slot_op(n.sl[0], TTH_OP_KMALLOC_VAR, 100, 100, 0) ||
 	    row_absent(n.pid))
+		return -1;
+	if (worker_asleep(&n))
 		return -1;
 	CHECK_ERR(tr_add(n.pid), 0, "add of the new process");
 	if (row_need(n.pid, &r))
