@@ -117,18 +117,16 @@ err_map:
 
 static void __exit tracer_exit(void)
 {
-	unsigned long missed;
+	unsigned long missed, nested;
 
 	tracer_device_exit();
 	tracer_procfs_exit();
 	tracer_probes_exit();
 	missed = tracer_missed();
+	nested = tracer_probes_nested();
 	tracer_procs_exit();
-	if (missed || tracer_map_overflow())
-		pr_warn("tracer: unloaded; %lu events missed, %lu allocation records lost\n",
-			missed, tracer_map_overflow());
-	else
-		pr_info("tracer: unloaded; no events missed\n");
+	pr_info("tracer: unloaded; %lu events missed, %lu probe hits in interrupts skipped, %lu allocation records lost\n",
+		missed, nested, tracer_map_overflow());
 	tracer_map_exit();
 }
 
