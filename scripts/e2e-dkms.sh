@@ -1,0 +1,550 @@
+#!/bin/bash
+# End-to-end test of the tracer-dkms packages, as a user would meet them, in a
+# real Debian 12 system booted under QEMU.
+#
+#   scripts/e2e-dkms.sh                  everything (about 20 min cold, a few warm)
+#   scripts/e2e-dkms.sh --packages-only  steps 1 and 6 (build, lint, RPM checks; no VM)
+#
+#   1. build the .deb and .rpm packages from the checkout; lintian, rpmlint
+#   2. a bookworm root file system (cached), "apt-get install ./tracer-dkms_*.deb"
+#      in it: DKMS builds and installs the module for its 6.1 kernel
+#   3. boot it (no manual modprobe): module loaded, /dev/tracer, /proc/tracer,
+#      counts of a monitored process, unload and load again
+#   4. install the 6.12 kernel: DKMS builds the module for it by itself (the
+#      kernel's postinst hook); a kernel the module refuses does not break that
+#      hook; boot 6.12 and check again (with the opt-in group udev rule)
+#   5. "apt-get purge tracer-dkms": nothing left behind
+#   6. the RPM: same /usr/src payload as the .deb, DKMS scriptlets
+#
+# Prints "ok N - ..." / "not ok N - ... # why" per check and "N passed, N failed"
+# last; exits 1 if anything failed. Logs in $TRACER_CACHE/e2e/run/logs/.
+#
+# Environment: TRACER_CACHE (default /var/cache/tracer-dkms): the root file
+# system tarball is cached in $TRACER_CACHE/e2e/ keyed by its package list;
+# TRACER_E2E_TIMEOUT (default 900): seconds one guest boot may take.
+set -euo pipefail
+# shellcheck source=scripts/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+PACKAGES_ONLY=0
+case ${1:-} in
+--packages-only) PACKAGES_ONLY=1 ;;
+"") ;;
+*) die "usage: $0 [--packages-only]" ;;
+esac
+
+VERSION=$(cat "$TOP/VERSION")
+E2E=$TRACER_CACHE/e2e
+RUN=$E2E/run
+LOGS=$RUN/logs
+ROOT=$RUN/root
+PKG=$TOP/build/pkg
+BOOT_TIMEOUT=${TRACER_E2E_TIMEOUT:-900}
+
+# The cached root file system: bump ROOTFS_REV to rebuild it.
+ROOTFS_REV=1
+ROOTFS_PKGS=systemd-sysv,udev,kmod,dkms,linux-image-amd64,linux-headers-amd64,initramfs-tools,zstd,e2fsprogs,procps
+NEW_KERNEL_PKGS="linux-image-6.12-amd64 linux-headers-6.12-amd64"
+
+HOST_PKGS=(mmdebstrap debian-archive-keyring dpkg-dev debhelper dh-dkms lintian rpm rpmlint
+	qemu-system-x86 e2fsprogs zstd make gcc libc6-dev git)
+
+# --- reporting ------------------------------------------------------------------
+
+n=0 passed=0 failed=0
+t_start=$(now)
+ok() { n=$((n + 1)) passed=$((passed + 1)); printf 'ok %d - %s\n' "$n" "$1"; }
+notok() {
+	n=$((n + 1)) failed=$((failed + 1))
+	printf 'not ok %d - %s # %s\n' "$n" "$1" "$(printf '%s' "$2" | tr '\n' ' ' | cut -c1-400)"
+}
+note() { printf '# %s\n' "$*"; }
+# check DESC CMD...: ok if CMD succeeds; else not ok with its output as the reason
+check() {
+	local desc=$1 out
+	shift
+	if out=$("$@" 2>&1); then ok "$desc"; else notok "$desc" "${out:-exit status $?}"; fi
+}
+# eq DESC GOT WANT
+eq() { if [ "$2" = "$3" ]; then ok "$1"; else notok "$1" "got '$2', want '$3'"; fi; }
+finish() {
+	note "total $(fmt_secs $(($(now) - t_start)))"
+	printf '%d passed, %d failed\n' "$passed" "$failed"
+	[ "$failed" = 0 ]
+	exit
+}
+# abort DESC WHY: a failure later steps depend on
+abort() { notok "$1" "$2"; note "stopping: later steps need this"; finish; }
+step() { note "step $1 ($(fmt_secs $(($(now) - t_start))) so far)"; }
+# logtail FILE: the end of a log, for a failure's reason
+logtail() { tail -n "${2:-5}" "$1" 2>/dev/null | tr -s ' \t' ' ' || true; }
+
+# --- the root file system ---------------------------------------------------------
+
+# in_root CMD...: run CMD in $ROOT with /proc, /sys and /dev/pts mounted (objtool
+# and dkms need /proc), in a private mount namespace.
+in_root() {
+	# shellcheck disable=SC2016 # expanded by the inner shell
+	unshare -m --propagation private -- /bin/bash -c '
+		set -e
+		root=$1; shift
+		mount -t proc proc "$root/proc"
+		mount -t sysfs sysfs "$root/sys"
+		mount -t devpts -o newinstance,ptmxmode=0666 devpts "$root/dev/pts"
+		exec chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
+			LC_ALL=C.UTF-8 DEBIAN_FRONTEND=noninteractive "$@"
+	' in_root "$ROOT" "$@"
+}
+
+rootfs_key() {
+	{
+		echo "rev $ROOTFS_REV"
+		echo "$ROOTFS_PKGS"
+		echo "$NEW_KERNEL_PKGS"
+		suite_sources bookworm
+	} | sha256sum | cut -c1-16
+}
+
+# make_rootfs TARBALL: bookworm with systemd, udev, dkms, the 6.1 kernel and its
+# headers; the 6.12 kernel's packages downloaded to $KERNEL_DEBS (installed in
+# step 4 without network: apt's lists stay); then tar it.
+KERNEL_DEBS=/var/cache/tracer-e2e/debs
+make_rootfs() {
+	local tarball=$1 tmp=$E2E/rootfs.new
+	local -a sources
+	mapfile -t sources < <(suite_sources bookworm)
+	rm -rf "$tmp"
+	# shellcheck disable=SC2016 # $1 is mmdebstrap's, for its hooks
+	mmdebstrap --variant=minbase --mode=root \
+		--aptopt='Acquire::Retries "3"' \
+		--aptopt='Acquire::Check-Valid-Until "false"' \
+		--aptopt='APT::Install-Recommends "false"' \
+		--dpkgopt='path-exclude=/usr/share/doc/*' \
+		--dpkgopt='path-include=/usr/share/doc/*/copyright' \
+		--dpkgopt='path-include=/usr/share/doc/tracer-*' \
+		--dpkgopt='path-exclude=/usr/share/man/*' \
+		--dpkgopt='path-exclude=/usr/share/locale/*' \
+		--skip=cleanup/apt/lists \
+		--include="$ROOTFS_PKGS" \
+		--customize-hook='printf "APT::Install-Recommends \"false\";\nAcquire::Check-Valid-Until \"false\";\n" >"$1/etc/apt/apt.conf.d/90tracer-e2e"' \
+		--customize-hook="mkdir -p \"\$1$KERNEL_DEBS/partial\"" \
+		--customize-hook="chroot \"\$1\" apt-get -q -o Dir::Cache::Archives=$KERNEL_DEBS install -y --download-only $NEW_KERNEL_PKGS" \
+		bookworm "$tmp" "${sources[@]}"
+	ls "$tmp$KERNEL_DEBS"/linux-image-6.12*.deb >/dev/null
+	# A root file system for a virtio disk; no login: the test unit powers off.
+	printf '/dev/vda / ext4 rw,errors=remount-ro 0 1\n' >"$tmp/etc/fstab"
+	echo tracer-e2e >"$tmp/etc/hostname"
+	# Not a first boot (no presets, no firstboot questions).
+	printf '%s\n' "$(head -c16 /dev/urandom | od -An -tx1 | tr -d ' \n')" >"$tmp/etc/machine-id"
+	# No service starts in the chroot; nothing slow, periodic or on the console in the guest.
+	printf '#!/bin/sh\nexit 101\n' >"$tmp/usr/sbin/policy-rc.d"
+	chmod 755 "$tmp/usr/sbin/policy-rc.d"
+	chroot "$tmp" systemctl mask apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer \
+		e2scrub_reap.service fstrim.timer systemd-timesyncd.service serial-getty@.service \
+		getty@.service systemd-firstboot.service >/dev/null 2>&1 || true
+	tar -C "$tmp" --numeric-owner --xattrs -cf - . | zstd -q -T2 -3 -o "$tarball.tmp"
+	mv "$tarball.tmp" "$tarball"
+	rm -rf "$tmp"
+}
+
+# --- booting it --------------------------------------------------------------------
+
+# guest_setup KVER MODE OWNER GROUP: what the next boot checks (tracer-e2e.service)
+guest_setup() {
+	install -m 0755 "$TOP/scripts/e2e-guest.sh" "$ROOT/usr/local/sbin/tracer-e2e-guest"
+	[ ! -x "$RUN/tracer-e2e-ioctl" ] || install -m 0755 "$RUN/tracer-e2e-ioctl" "$ROOT/usr/local/sbin/"
+	printf 'KVER=%s\nVERSION=%s\nDEV_MODE=%s\nDEV_OWNER=%s\nDEV_GROUP=%s\n' \
+		"$1" "$VERSION" "$2" "$3" "$4" >"$ROOT/etc/tracer-e2e.conf"
+	cat >"$ROOT/etc/systemd/system/tracer-e2e.service" <<-'EOF'
+		[Unit]
+		Description=tracer-dkms end-to-end checks (scripts/e2e-guest.sh)
+		After=systemd-modules-load.service systemd-udev-trigger.service systemd-udevd.service
+		After=kmod-static-nodes.service systemd-tmpfiles-setup-dev.service local-fs.target dkms.service
+
+		[Service]
+		Type=oneshot
+		ExecStart=/usr/local/sbin/tracer-e2e-guest
+
+		[Install]
+		WantedBy=multi-user.target
+	EOF
+	ln -sf /etc/systemd/system/tracer-e2e.service \
+		"$ROOT/etc/systemd/system/multi-user.target.wants/tracer-e2e.service"
+}
+
+# boot_guest KVER NAME: boot $ROOT's kernel KVER from an image of $ROOT; the
+# serial console goes to $LOGS/NAME.console. Retries a boot that never reached
+# init (about one boot in twenty dies while the kernel patches its own code).
+boot_guest() {
+	local kver=$1 name=$2 img=$RUN/disk.img con try mb
+	mb=$(($(du -sm --apparent-size "$ROOT" | cut -f1) + 1536))
+	rm -f "$img"
+	mke2fs -q -F -t ext4 -L root -d "$ROOT" "$img" "${mb}M" >"$LOGS/$name.mke2fs" 2>&1 || return 1
+	for try in 1 2 3; do
+		con=$LOGS/$name.console
+		rm -f "$con"
+		# Single-threaded TCG: kprobes are registered at boot while two vCPUs run.
+		timeout "$BOOT_TIMEOUT" qemu-system-x86_64 -accel tcg,thread=single -cpu max -smp 2 -m 2048 \
+			-kernel "$ROOT/boot/vmlinuz-$kver" -initrd "$ROOT/boot/initrd.img-$kver" \
+			-append "root=/dev/vda rw console=ttyS0 panic=-1 loglevel=4 systemd.show_status=1 systemd.firstboot=off" \
+			-drive "file=$img,format=raw,if=virtio,cache=unsafe" -nic none \
+			-display none -monitor none -serial "file:$con" -no-reboot \
+			</dev/null >"$LOGS/$name.qemu" 2>&1 || true
+		if grep -q 'Welcome to' "$con" 2>/dev/null; then
+			rm -f "$img"
+			return 0
+		fi
+		note "boot $try of $kver never reached init; retrying"
+	done
+	rm -f "$img"
+	return 1
+}
+
+# report_guest NAME LABEL: the guest's results as checks of this run
+report_guest() {
+	local con=$LOGS/$1.console line
+	local -i seen=0
+	while IFS= read -r line; do
+		line=${line%$'\r'}
+		case $line in
+		*"E2E: ok - "*) ok "[$2] ${line#*E2E: ok - }"; seen+=1 ;;
+		*"E2E: not ok - "*)
+			line=${line#*E2E: not ok - }
+			notok "[$2] ${line%% # *}" "${line#* # }"; seen+=1 ;;
+		*"E2E: row: "* | *"E2E: start: "* | *"E2E: missed"*) note "[$2] ${line#*E2E: }" ;;
+		esac
+	done < <(tr -d '\000' <"$con")
+	if grep -q 'E2E: done' "$con"; then
+		ok "[$2] guest checks ran to the end ($seen checks)"
+	else
+		notok "[$2] guest checks ran to the end" "$(grep -a -E 'Kernel panic|BUG:|Oops|E2E' "$con" | tail -n 3)"
+	fi
+}
+
+# --- helpers for the checks ---------------------------------------------------------
+
+build_ioctl_client() {
+	cat >"$RUN/tracer-e2e-ioctl.c" <<-'EOF'
+		/* tracer-e2e-ioctl add|remove PID: the two ioctl requests, nothing else. */
+		#include <fcntl.h>
+		#include <stdio.h>
+		#include <stdlib.h>
+		#include <string.h>
+		#include <sys/ioctl.h>
+		#include <unistd.h>
+		#include "tracer.h"
+
+		int main(int argc, char **argv)
+		{
+			unsigned long req;
+			int fd;
+
+			if (argc != 3)
+				return 2;
+			req = strcmp(argv[1], "add") ? TRACER_REMOVE_PROCESS : TRACER_ADD_PROCESS;
+			fd = open("/dev/tracer", O_RDONLY);
+			if (fd < 0 || ioctl(fd, req, (pid_t)atoi(argv[2])) < 0) {
+				perror(argv[1]);
+				return 1;
+			}
+			return close(fd) ? 1 : 0;
+		}
+	EOF
+	gcc -static -O2 -Wall -Werror -I"$TOP/src/uapi" -o "$RUN/tracer-e2e-ioctl" "$RUN/tracer-e2e-ioctl.c"
+}
+
+# deb_payload DEB DIR / rpm_payload RPM DIR: unpack a package's files
+deb_payload() { mkdir -p "$2" && dpkg-deb -x "$1" "$2"; }
+rpm_payload() { mkdir -p "$2" && (cd "$2" && rpm2cpio "$1" | cpio -idm --quiet); }
+
+# files_under DIR: the regular files under DIR, relative, sorted
+files_under() { (cd "$1" && find . -type f | sed 's|^\./||' | LC_ALL=C sort); }
+
+# modules_of KVER: tracer.ko files DKMS installed for KVER
+modules_of() { find "$ROOT/lib/modules/$1" -name 'tracer.ko*' 2>/dev/null | sed "s|^$ROOT||"; }
+
+kernel_of() { # PATTERN: the release of $ROOT's kernel matching PATTERN
+	find "$ROOT/lib/modules" -mindepth 1 -maxdepth 1 -printf '%f\n' | grep -E "$1" | sort -V | tail -n1
+}
+
+# shellcheck disable=SC2317 # called through check
+dkms_installed_for() { # KVER
+	local st
+	st=$(in_root dkms status -m tracer -v "$VERSION" -k "$1" 2>&1)
+	printf '%s\n' "$st" | grep -q ": installed" || { echo "dkms status: $st"; return 1; }
+}
+
+# ======================================================================================
+[ "$(id -u)" = 0 ] || die "e2e-dkms.sh runs as root (apt-get, chroot, mke2fs -d)"
+mkdir -p "$E2E"
+rm -rf "$RUN"
+mkdir -p "$LOGS"
+note "tracer-dkms $VERSION end-to-end test; logs in $LOGS"
+host_install "${HOST_PKGS[@]}" >"$LOGS/host-deps.log" 2>&1 ||
+	abort "host packages installed" "$(logtail "$LOGS/host-deps.log")"
+
+# --- 1. packages ---------------------------------------------------------------------
+step "1: build the packages, lintian, rpmlint"
+
+deb_upstream=$(dpkg-parsechangelog -l "$TOP/debian/changelog" -S Version | sed 's/-[^-]*$//')
+eq "debian/changelog names VERSION ($VERSION)" "$deb_upstream" "$VERSION"
+check "dkms.conf takes its version from the packaging (#MODULE_VERSION#)" \
+	grep -qx 'PACKAGE_VERSION="#MODULE_VERSION#"' "$TOP/dkms.conf"
+check "rpm specs take their version from VERSION (@VERSION@)" \
+	grep -q '^Version: *@VERSION@$' "$TOP/rpm/tracer-dkms.spec" "$TOP/rpm/tracer-utils.spec"
+
+DEB=$PKG/deb/tracer-dkms_${VERSION}_all.deb
+UTILS_DEB=
+if make -C "$TOP" deb DEB_BUILD_FLAGS= >"$LOGS/deb.log" 2>&1; then
+	ok "make deb: source package, tracer-dkms and tracer-utils (dpkg-buildpackage)"
+	UTILS_DEB=$(find "$PKG/deb" -maxdepth 1 -name "tracer-utils_${VERSION}_*.deb" | head -n1)
+else
+	notok "make deb: source package, tracer-dkms and tracer-utils" "$(logtail "$LOGS/deb.log")"
+	# Go on with tracer-dkms alone if the arch-independent part builds.
+	make -C "$TOP" deb DEB_BUILD_FLAGS=-A >"$LOGS/deb-indep.log" 2>&1 ||
+		abort "make deb DEB_BUILD_FLAGS=-A (tracer-dkms alone)" "$(logtail "$LOGS/deb-indep.log")"
+fi
+[ -f "$DEB" ] || abort "tracer-dkms_${VERSION}_all.deb built" "not in $PKG/deb"
+
+changes=$(find "$PKG/deb" -maxdepth 1 -name "tracer-dkms_${VERSION}_*.changes" | head -n1)
+lintian --display-info --pedantic --show-overrides "$changes" >"$LOGS/lintian.log" 2>&1 || true
+l_err=$(grep -c '^E: ' "$LOGS/lintian.log" || true)
+l_warn=$(grep -c '^W: ' "$LOGS/lintian.log" || true)
+l_other=$(grep -c '^[IPXO]: ' "$LOGS/lintian.log" || true)
+if [ "$l_err" = 0 ]; then
+	ok "lintian: 0 errors, $l_warn warnings, $l_other info/pedantic/overridden"
+else
+	notok "lintian: no errors" "$l_err errors, $l_warn warnings: $(grep '^E: ' "$LOGS/lintian.log" | head -n3)"
+fi
+[ "$l_warn" = 0 ] || note "lintian warnings: $(grep '^W: ' "$LOGS/lintian.log" | tr '\n' ';')"
+
+if make -C "$TOP" rpm >"$LOGS/rpm.log" 2>&1; then
+	ok "make rpm: tracer-dkms (noarch), tracer-utils and their SRPMs (rpmbuild)"
+else
+	notok "make rpm" "$(logtail "$LOGS/rpm.log")"
+fi
+RPM=$(find "$PKG/rpm/RPMS/noarch" -name "tracer-dkms-${VERSION}-*.noarch.rpm" 2>/dev/null | head -n1)
+rpms=$(find "$PKG/rpm/RPMS" "$PKG/rpm/SRPMS" -name '*.rpm' 2>/dev/null | sort)
+if [ -n "$rpms" ]; then
+	# shellcheck disable=SC2086 # a list of paths without blanks
+	rpmlint -r "$TOP/rpm/tracer.rpmlintrc" $rpms "$PKG"/rpm/SPECS/*.spec >"$LOGS/rpmlint.log" 2>&1 || true
+	summary=$(grep -E '[0-9]+ errors?, [0-9]+ warnings?' "$LOGS/rpmlint.log" | tail -n1)
+	r_err=$(sed -E 's/.* ([0-9]+) errors?, .*/\1/' <<<"$summary")
+	r_warn=$(sed -E 's/.* ([0-9]+) warnings?.*/\1/' <<<"$summary")
+	if [ -n "$summary" ] && [ "$r_err" = 0 ]; then
+		ok "rpmlint: 0 errors, $r_warn warnings ($(wc -w <<<"$rpms") packages, filters: rpm/tracer.rpmlintrc)"
+	else
+		notok "rpmlint: no errors" "${summary:-no summary}: $(grep ': E: ' "$LOGS/rpmlint.log" | head -n3)"
+	fi
+	[ "${r_warn:-0}" = 0 ] || note "rpmlint warnings: $(grep ': W: ' "$LOGS/rpmlint.log" | sort -u | tr '\n' ';')"
+fi
+
+# --- 6. the RPM (no VM needed; reported here so --packages-only covers it) -----------
+rpm_checks() {
+	step "6: the RPM against the .deb"
+	if [ -z "$RPM" ]; then
+		notok "RPM checks" "no tracer-dkms RPM was built"
+		return
+	fi
+	rm -rf "$RUN/payload"
+	deb_payload "$DEB" "$RUN/payload/deb"
+	rpm_payload "$RPM" "$RUN/payload/rpm"
+	local src=usr/src/tracer-$VERSION
+	eq "RPM version is VERSION" "$(rpm -qp --qf '%{VERSION}' "$RPM")" "$VERSION"
+	eq "RPM is noarch" "$(rpm -qp --qf '%{ARCH}' "$RPM")" noarch
+	local dl rl
+	dl=$(files_under "$RUN/payload/deb/$src")
+	rl=$(files_under "$RUN/payload/rpm/$src")
+	if [ -n "$dl" ] && [ "$dl" = "$rl" ]; then
+		ok "/$src: same $(wc -l <<<"$dl") files in the RPM and the .deb"
+	else
+		notok "/$src: same files in the RPM and the .deb" \
+			"$(diff <(echo "$dl") <(echo "$rl") | grep '^[<>]' | tr '\n' ' ')"
+	fi
+	check "/$src: same contents (dkms.conf with version $VERSION)" \
+		diff -r "$RUN/payload/deb/$src" "$RUN/payload/rpm/$src"
+	check "dkms.conf in the packages: PACKAGE_VERSION=\"$VERSION\"" \
+		grep -qx "PACKAGE_VERSION=\"$VERSION\"" "$RUN/payload/rpm/$src/dkms.conf"
+	check "same udev rule (deb /lib/udev/rules.d, rpm /usr/lib/udev/rules.d)" \
+		cmp "$RUN/payload/deb/lib/udev/rules.d/60-tracer.rules" \
+		"$RUN/payload/rpm/usr/lib/udev/rules.d/60-tracer.rules"
+	check "same /usr/lib/modules-load.d/tracer.conf" \
+		cmp "$RUN/payload/deb/usr/lib/modules-load.d/tracer.conf" \
+		"$RUN/payload/rpm/usr/lib/modules-load.d/tracer.conf"
+	local scripts post preun
+	scripts=$(rpm -qp --scripts "$RPM")
+	post=$(sed -n '/^postinstall scriptlet/,/^[a-z]* scriptlet/p' <<<"$scripts")
+	preun=$(sed -n '/^preuninstall scriptlet/,/^[a-z]* scriptlet/p' <<<"$scripts")
+	local verb
+	for verb in add build install; do
+		check "%post runs dkms $verb" grep -Eq "dkms $verb -m tracer -v $VERSION" <<<"$post"
+	done
+	check "%preun runs dkms remove --all" grep -Eq "dkms remove -m tracer -v $VERSION --all" <<<"$preun"
+	check "RPM requires dkms" grep -qx dkms <(rpm -qpR "$RPM")
+	local urpm
+	urpm=$(find "$PKG/rpm/RPMS" -name "tracer-utils-${VERSION}-*.rpm" 2>/dev/null | head -n1)
+	if [ -n "$urpm" ]; then
+		check "tracer-utils RPM: tracerctl, man pages, completion, header" sh -c \
+			"rpm -qlp '$urpm' | grep -c -E '^/usr/(bin/tracerctl|share/man/man8/tracerctl.8|share/man/man4/tracer.4|share/bash-completion/completions/tracerctl|include/tracer.h)' | grep -qx 5"
+	else
+		notok "tracer-utils RPM built" "see $LOGS/rpm.log"
+	fi
+	note "an RPM-based system is not available here: the RPM is checked, not installed"
+}
+
+if [ "$PACKAGES_ONLY" = 1 ]; then
+	rpm_checks
+	finish
+fi
+
+# --- 2. root file system, install the .deb -------------------------------------------
+step "2: bookworm root file system, apt-get install ./tracer-dkms_${VERSION}_all.deb"
+build_ioctl_client >"$LOGS/ioctl-client.log" 2>&1 ||
+	notok "static ioctl client built" "$(logtail "$LOGS/ioctl-client.log")"
+
+TARBALL=$E2E/rootfs-$(rootfs_key).tar.zst
+if [ -f "$TARBALL" ]; then
+	ok "root file system from the cache ($(basename "$TARBALL"))"
+else
+	t0=$(now)
+	apt_update_once >/dev/null 2>&1 || true
+	if make_rootfs "$TARBALL" >"$LOGS/mmdebstrap.log" 2>&1; then
+		ok "root file system made with mmdebstrap in $(fmt_secs $(($(now) - t0))) ($ROOTFS_PKGS)"
+		find "$E2E" -maxdepth 1 -name 'rootfs-*.tar.zst' ! -name "$(basename "$TARBALL")" -delete
+	else
+		abort "root file system made with mmdebstrap" "$(logtail "$LOGS/mmdebstrap.log")"
+	fi
+fi
+rm -rf "$ROOT"
+mkdir -p "$ROOT"
+zstd -q -d -c "$TARBALL" | tar -C "$ROOT" --numeric-owner --xattrs -xf - ||
+	abort "root file system unpacked" "tar failed"
+
+K1=$(kernel_of '^6\.1\.[0-9]+-[0-9]+-amd64$')
+[ -n "$K1" ] || abort "a 6.1 kernel in the root file system" "$(ls "$ROOT/lib/modules")"
+note "kernel 1: $K1"
+
+cp "$DEB" ${UTILS_DEB:+"$UTILS_DEB"} "$ROOT/tmp/"
+debs=("./tmp/$(basename "$DEB")")
+[ -z "$UTILS_DEB" ] || debs+=("./tmp/$(basename "$UTILS_DEB")")
+if in_root sh -c "cd / && apt-get -q install -y --no-download ${debs[*]}" \
+	>"$LOGS/install.log" 2>&1; then
+	ok "apt-get install ${debs[*]#./tmp/} (in the chroot)"
+else
+	abort "apt-get install ${debs[*]#./tmp/}" "$(logtail "$LOGS/install.log")"
+fi
+rm -f "$ROOT"/tmp/*.deb
+eq "DKMS installed the module for $K1" "$(modules_of "$K1")" "/lib/modules/$K1/updates/dkms/tracer.ko"
+check "dkms status: tracer/$VERSION installed for $K1" dkms_installed_for "$K1"
+eq "module built for $K1 (vermagic)" \
+	"$(in_root modinfo -F vermagic "/lib/modules/$K1/updates/dkms/tracer.ko" 2>&1 | cut -d' ' -f1)" "$K1"
+check "installed: udev rule, modules-load.d file, DKMS source" test -f "$ROOT/lib/udev/rules.d/60-tracer.rules" \
+	-a -f "$ROOT/usr/lib/modules-load.d/tracer.conf" -a -f "$ROOT/usr/src/tracer-$VERSION/dkms.conf"
+check "module listed in modules.devname (static /dev/tracer at boot)" \
+	grep -q '^tracer tracer c10:42$' "$ROOT/lib/modules/$K1/modules.devname"
+
+# --- 3. boot it ----------------------------------------------------------------------------
+step "3: boot $K1"
+guest_setup "$K1" 600 root root
+if boot_guest "$K1" boot-6.1; then
+	report_guest boot-6.1 "$K1"
+else
+	notok "[$K1] boot reached init" "3 tries; $(logtail "$LOGS/boot-6.1.console" 3)"
+fi
+
+# --- 4. a new kernel -----------------------------------------------------------------------
+step "4: install $NEW_KERNEL_PKGS"
+# shellcheck disable=SC2086 # a list of package names
+if in_root apt-get -q -o Dir::Cache::Archives=$KERNEL_DEBS install -y --no-download $NEW_KERNEL_PKGS \
+	>"$LOGS/kernel-6.12.log" 2>&1; then
+	ok "apt-get install $NEW_KERNEL_PKGS (kernel postinst hooks succeeded)"
+else
+	notok "apt-get install $NEW_KERNEL_PKGS" "$(logtail "$LOGS/kernel-6.12.log")"
+fi
+K2=$(kernel_of '^6\.12\.')
+note "kernel 2: ${K2:-none}"
+check "the kernel's dkms hook built tracer for ${K2:-6.12}" \
+	grep -q "autoinstall for kernel.*${K2:-6.12}" "$LOGS/kernel-6.12.log"
+eq "DKMS installed the module for ${K2:-6.12}" "$(modules_of "${K2:-none}")" \
+	"/lib/modules/$K2/updates/dkms/tracer.ko"
+check "dkms status: tracer/$VERSION installed for ${K2:-6.12}" dkms_installed_for "${K2:-none}"
+
+# A kernel the module refuses (BUILD_EXCLUSIVE) must not fail the kernel's
+# postinst hook. Simulated: a "kernel" whose headers are 6.1's without
+# CONFIG_KPROBES, and one too old; the hook runs as a kernel package runs it.
+fake_kernel() { # NAME [CONFIG_TO_DROP]: a kernel with $K1's .config (less one option)
+	local d=$ROOT/lib/modules/$1
+	mkdir -p "$d/build/include"
+	grep -v "^${2:-none}=" "$ROOT/usr/src/linux-headers-$K1/.config" >"$d/build/.config"
+}
+fake_kernel 6.1.0-99-e2e-nokprobes CONFIG_KPROBES
+fake_kernel 5.4.0-99-e2e-old
+for fk in 6.1.0-99-e2e-nokprobes 5.4.0-99-e2e-old; do
+	rc=0
+	in_root /etc/kernel/postinst.d/dkms "$fk" "/boot/vmlinuz-$fk" >"$LOGS/hook-$fk.log" 2>&1 || rc=$?
+	if [ $rc = 0 ] && grep -q "tracer: not building for kernel $fk" "$LOGS/hook-$fk.log"; then
+		ok "kernel $fk refused: the kernel's dkms hook says why and exits 0"
+	else
+		notok "kernel $fk refused: the kernel's dkms hook says why and exits 0" \
+			"exit $rc: $(logtail "$LOGS/hook-$fk.log" 3)"
+	fi
+	eq "nothing built for $fk" "$(modules_of "$fk")$(in_root dkms status 2>&1 | grep -F "$fk")" ""
+	rc=0
+	in_root dkms build -m tracer -v "$VERSION" -k "$fk" >"$LOGS/build-$fk.log" 2>&1 || rc=$?
+	if [ $rc = 77 ] && grep -q BUILD_EXCLUSIVE "$LOGS/build-$fk.log"; then
+		ok "dkms build for $fk: refused by BUILD_EXCLUSIVE (exit 77)"
+	else
+		notok "dkms build for $fk: refused by BUILD_EXCLUSIVE (exit 77)" "exit $rc: $(logtail "$LOGS/build-$fk.log" 2)"
+	fi
+done
+# The control: BUILD_EXCLUSIVE alone (AUTOINSTALL forced by an /etc/dkms override)
+# is what makes dkms 3.0.10's hook fail. Evidence for the choice, not a requirement.
+echo 'AUTOINSTALL="yes"' >"$ROOT/etc/dkms/tracer.conf"
+rc=0
+in_root /etc/kernel/postinst.d/dkms 6.1.0-99-e2e-nokprobes >"$LOGS/hook-control.log" 2>&1 || rc=$?
+rm -f "$ROOT/etc/dkms/tracer.conf"
+# shellcheck disable=SC2016 # dpkg-query's format
+note "control: with BUILD_EXCLUSIVE alone, dkms $(in_root dpkg-query -W -f='${Version}' dkms)'s kernel hook exits $rc" \
+	"($(grep -m1 -o 'BUILD_EXCLUSIVE directive[^.]*' "$LOGS/hook-control.log" || true))"
+rm -rf "$ROOT/lib/modules/6.1.0-99-e2e-nokprobes" "$ROOT/lib/modules/5.4.0-99-e2e-old"
+rm -rf "$ROOT"/var/lib/dkms/tracer/*/6.1.0-99-e2e-nokprobes "$ROOT"/var/lib/dkms/tracer/*/5.4.0-99-e2e-old
+
+if [ -n "$K2" ]; then
+	step "4: boot $K2"
+	# The opt-in group rule of the documentation, this time.
+	in_root groupadd --system tracer
+	cp "$ROOT/usr/share/doc/tracer-dkms/examples/61-tracer-group.rules" "$ROOT/etc/udev/rules.d/"
+	guest_setup "$K2" 660 root tracer
+	if boot_guest "$K2" boot-6.12; then
+		report_guest boot-6.12 "$K2 +group rule"
+	else
+		notok "[$K2] boot reached init" "3 tries; $(logtail "$LOGS/boot-6.12.console" 3)"
+	fi
+	rm -f "$ROOT/etc/udev/rules.d/61-tracer-group.rules"
+	in_root groupdel tracer
+fi
+
+# --- 5. purge ----------------------------------------------------------------------------
+step "5: apt-get purge tracer-dkms"
+purge=(tracer-dkms)
+[ -z "$UTILS_DEB" ] || purge+=(tracer-utils)
+if in_root apt-get -q purge -y "${purge[@]}" >"$LOGS/purge.log" 2>&1; then
+	ok "apt-get purge ${purge[*]}"
+else
+	notok "apt-get purge ${purge[*]}" "$(logtail "$LOGS/purge.log")"
+fi
+eq "no tracer.ko under /lib/modules" "$(find "$ROOT/lib/modules" -name 'tracer.ko*')" ""
+eq "no /usr/src/tracer-*" "$(find "$ROOT/usr/src" -maxdepth 1 -name 'tracer-*')" ""
+eq "no udev rule" "$(find "$ROOT/lib/udev/rules.d" "$ROOT/etc/udev/rules.d" -name '*tracer*')" ""
+eq "no modules-load.d file" "$(find "$ROOT/usr/lib/modules-load.d" "$ROOT/etc/modules-load.d" -name '*tracer*')" ""
+eq "dkms status: nothing" "$(in_root dkms status 2>&1)" ""
+eq "no /var/lib/dkms/tracer" "$(ls -d "$ROOT/var/lib/dkms/tracer" 2>/dev/null)" ""
+eq "tracer gone from modules.dep and modules.devname" "$(grep -lE '(^|/)tracer\.ko' \
+	"$ROOT"/lib/modules/*/modules.dep; grep -l '^tracer ' "$ROOT"/lib/modules/*/modules.devname)" ""
+# shellcheck disable=SC2016 # dpkg-query's format
+eq "dpkg knows no tracer package" \
+	"$(in_root dpkg-query -W -f='${Package} ${db:Status-Status}\n' 'tracer-*' 2>/dev/null | grep -v not-installed)" ""
+[ -z "$UTILS_DEB" ] || eq "no tracerctl" "$(ls "$ROOT/usr/bin/tracerctl" 2>/dev/null)" ""
+
+rpm_checks
+finish

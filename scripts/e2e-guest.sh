@@ -1,0 +1,129 @@
+#!/bin/bash
+# The checks scripts/e2e-dkms.sh runs inside the booted Debian guest, from the
+# oneshot unit tracer-e2e.service, with no manual modprobe before them.
+#
+# Reads /etc/tracer-e2e.conf (KVER, VERSION, DEV_MODE, DEV_OWNER, DEV_GROUP),
+# prints "E2E: ok - ..." / "E2E: not ok - ... # why" lines and "E2E: done"
+# on the serial console, then powers the guest off.
+set -uo pipefail
+
+exec >/dev/ttyS0 2>&1
+# shellcheck source=/dev/null
+. /etc/tracer-e2e.conf
+
+HEADER="PID kmalloc kfree kmalloc_mem kfree_mem sched up down lock unlock"
+CPU1=/sys/devices/system/cpu/cpu1/online
+
+say() { printf 'E2E: %s\n' "$*"; }
+ok() { say "ok - $1"; }
+notok() { say "not ok - $1 # $(printf '%s' "$2" | tr '\n' ' ' | cut -c1-300)"; }
+
+# check DESC CMD...: ok if CMD succeeds, else its output as the reason
+check() {
+	local desc=$1 out
+	shift
+	if out=$("$@" 2>&1); then ok "$desc"; else notok "$desc" "${out:-exit status $?}"; fi
+}
+
+# eq DESC GOT WANT
+eq() {
+	if [ "$2" = "$3" ]; then ok "$1"; else notok "$1" "got '$2', want '$3'"; fi
+}
+
+cpu1() { [ ! -w $CPU1 ] || echo "$1" >$CPU1; }
+
+# The node: character device 10:42 with the rule's owner, group and mode.
+dev_is() {
+	local got
+	got=$(stat -c '%F %t:%T %U %G %a' /dev/tracer 2>&1)
+	[ "$got" = "character special file a:2a $DEV_OWNER $DEV_GROUP $DEV_MODE" ] || {
+		echo "/dev/tracer: $got"
+		return 1
+	}
+}
+
+proc_header() { head -n1 /proc/tracer | tr -s ' \t' ' ' | sed 's/^ //; s/ $//'; }
+
+# column NAME PID: a counter of PID's row in /proc/tracer
+column() {
+	awk -v name="$1" -v pid="$2" 'NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
+		$1 == pid { print $col[name]; found = 1 } END { if (!found) print "none" }' /proc/tracer
+}
+
+tracer_add() {
+	if command -v tracerctl >/dev/null; then tracerctl add "$1"; else tracer-e2e-ioctl add "$1"; fi
+}
+tracer_remove() {
+	if command -v tracerctl >/dev/null; then tracerctl remove "$1"; else tracer-e2e-ioctl remove "$1"; fi
+}
+
+say "start: kernel $(uname -r), tracer-dkms $VERSION, $(nproc) CPUs," \
+	"client $(command -v tracerctl || command -v tracer-e2e-ioctl)"
+
+eq "booted kernel $KVER" "$(uname -r)" "$KVER"
+
+# Loaded at boot by systemd-modules-load (modules-load.d/tracer.conf).
+check "tracer.ko loaded at boot (lsmod, /sys/module/tracer)" \
+	sh -c 'lsmod | grep -q "^tracer " && test -d /sys/module/tracer'
+check "systemd-modules-load.service succeeded" systemctl is-active --quiet systemd-modules-load.service
+check "systemd-modules-load inserted tracer" \
+	sh -c 'journalctl -b -o cat -u systemd-modules-load.service | grep -Fx "Inserted module '\''tracer'\''"'
+eq "module from DKMS: $(modinfo -n tracer 2>&1)" \
+	"$(modinfo -n tracer 2>&1 | sed 's/\.ko.*$/.ko/')" "/lib/modules/$KVER/updates/dkms/tracer.ko"
+eq "module version" "$(cat /sys/module/tracer/version 2>&1)" "$VERSION"
+check "dkms status: installed for $KVER" \
+	sh -c "dkms status -m tracer -k '$KVER' | grep -q ': installed'"
+check "dkms.service did not fail" sh -c '! systemctl is-failed --quiet dkms.service'
+
+# /dev/tracer and /proc/tracer.
+udevadm settle
+check "/dev/tracer: char 10:42, $DEV_OWNER:$DEV_GROUP $DEV_MODE (udev rule)" dev_is
+eq "/proc/tracer header" "$(proc_header)" "$HEADER"
+
+# A monitored process: reads /proc/tracer in a loop without forking
+# (seq_file: kmalloc/kfree of its buffer, mutex_lock/unlock of its lock).
+sh -c 'while :; do read -r line </proc/tracer; done' &
+loop=$!
+check "add PID $loop" tracer_add "$loop"
+sleep 3
+row=$(awk -v pid="$loop" '$1 == pid' /proc/tracer)
+say "row: $row"
+for c in kmalloc kfree lock unlock; do
+	v=$(column "$c" "$loop")
+	if [ "$v" != none ] && [ "$v" -gt 0 ] 2>/dev/null; then
+		ok "monitored process: $c = $v > 0"
+	else
+		notok "monitored process: $c > 0" "got $v; row '$row'"
+	fi
+done
+check "remove PID $loop" tracer_remove "$loop"
+eq "row of $loop gone after remove" "$(column PID "$loop")" none
+kill "$loop" 2>/dev/null
+wait "$loop" 2>/dev/null
+
+# Unload and load again (CPU 1 offline around it: QEMU TCG and kprobes).
+cpu1 0
+check "modprobe -r tracer" sh -c 'modprobe -r tracer && test ! -d /sys/module/tracer'
+check "modprobe tracer" sh -c 'modprobe tracer && test -d /sys/module/tracer'
+cpu1 1
+udevadm settle
+check "after reload: /dev/tracer char 10:42, $DEV_OWNER:$DEV_GROUP $DEV_MODE" dev_is
+eq "after reload: /proc/tracer header" "$(proc_header)" "$HEADER"
+
+# Opening the static node kmod-static-nodes made at boot loads the module
+# (MODULE_ALIAS_MISCDEV(42), devname:tracer).
+cpu1 0
+check "unloaded again" sh -c 'modprobe -r tracer && test ! -d /sys/module/tracer'
+check "static node listed by kmod (modules.devname)" \
+	grep -q '^c! /dev/tracer 0600 - - - 10:42$' /run/tmpfiles.d/static-nodes.conf
+check "static node /dev/tracer recreated (systemd-tmpfiles)" \
+	sh -c 'systemd-tmpfiles --create --boot --prefix=/dev/tracer && test -c /dev/tracer'
+check "opening /dev/tracer loads the module" sh -c ': </dev/tracer && test -d /sys/module/tracer'
+cpu1 1
+udevadm settle
+check "after autoload: /dev/tracer char 10:42, $DEV_OWNER:$DEV_GROUP $DEV_MODE" dev_is
+
+say "missed events: $(cat /sys/module/tracer/parameters/missed 2>&1)"
+say "done"
+sync
+systemctl --force --force poweroff
