@@ -20,6 +20,7 @@
  */
 #include <linux/capability.h>
 #include <linux/cred.h>
+#include <linux/moduleparam.h>
 #include <linux/pid_namespace.h>
 #include <linux/refcount.h>
 #include <linux/sched.h>
@@ -54,6 +55,28 @@ static struct kmem_cache *tracer_proc_cache;
 static LLIST_HEAD(tracer_reserve);
 static atomic_t tracer_reserve_nr = ATOMIC_INIT(0);
 static atomic_long_t tracer_follow_missed = ATOMIC_LONG_INIT(0);
+
+/*
+ * Test-only switch: the next fail_alloc allocations of the module fail, so
+ * that tests can see every error path give a clean errno and leak nothing.
+ */
+static int tracer_fail_alloc;
+module_param_named(fail_alloc, tracer_fail_alloc, int, 0600);
+MODULE_PARM_DESC(fail_alloc,
+		 "testing: make the module's next N allocations fail (default 0)");
+
+static bool tracer_alloc_fails(void)
+{
+	int n = READ_ONCE(tracer_fail_alloc), old;
+
+	while (n > 0) {
+		old = cmpxchg(&tracer_fail_alloc, n, n - 1);
+		if (old == n)
+			return true;
+		n = old;
+	}
+	return false;
+}
 
 static struct tracepoint *tracer_exit_tp, *tracer_fork_tp;
 static void *tracer_exit_fn;	/* the probe matching the kernel's prototype */
@@ -101,9 +124,12 @@ static DECLARE_WORK(tracer_reserve_work, tracer_reserve_fill);
 /* An entry for the fork hook; tracer_procs_lock held, preemption off. */
 static struct tracer_proc *tracer_proc_alloc_atomic(void)
 {
-	struct llist_node *n = llist_del_first(&tracer_reserve);
+	struct llist_node *n;
 	struct tracer_proc *p = NULL;
 
+	if (tracer_alloc_fails())
+		return NULL;
+	n = llist_del_first(&tracer_reserve);
 	if (n) {
 		atomic_dec(&tracer_reserve_nr);
 		p = llist_entry(n, struct tracer_proc, reserve);
@@ -195,7 +221,8 @@ int tracer_procs_add(pid_t nr, u32 flags, struct tracer_session *s)
 	if (ret)
 		return ret;
 
-	p = kmem_cache_zalloc(tracer_proc_cache, GFP_KERNEL);
+	p = tracer_alloc_fails() ? NULL :
+		kmem_cache_zalloc(tracer_proc_cache, GFP_KERNEL);
 	if (!p) {
 		put_task_struct(task);
 		return -ENOMEM;
@@ -344,8 +371,9 @@ static void tracer_fork_probe(void *data, struct task_struct *parent,
 
 struct tracer_session *tracer_session_open(void)
 {
-	struct tracer_session *s = kzalloc(sizeof(*s), GFP_KERNEL);
+	struct tracer_session *s;
 
+	s = tracer_alloc_fails() ? NULL : kzalloc(sizeof(*s), GFP_KERNEL);
 	if (!s)
 		return NULL;
 	refcount_set(&s->ref, 1);
