@@ -1480,17 +1480,16 @@ static int t_keep_other(const void *arg)
 	p = w[0];
 	q = w[1];
 	if (keep(&p, 300, 100) || keep(&p, 200, 5000) || keep(&p, 50, 30000) ||
-	    keep(&p, 10, 0) || release(&q, 560, 0))
+	    release(&q, 550, 0))
 		return -1;
 	CHECK_ERR(tr_add(p.pid), 0, "add P");
 	CHECK_ERR(tr_add(q.pid), 0, "add Q");
 	if (keep_measured(&p, 300, 100) || keep_measured(&p, 200, 5000) ||
-	    keep_measured(&p, 50, 30000) || keep_measured(&p, 10, 0))
+	    keep_measured(&p, 50, 30000))
 		return -1;
 	if (row_need(p.pid, &a))
 		return -1;
-	/* 560 blocks, 10 of them ZERO_SIZE_PTR (kfree not counted). */
-	if (release_measured(&q, 560, 550, 300 * 100LL + 200 * 5000LL +
+	if (release_measured(&q, 550, 550, 300 * 100LL + 200 * 5000LL +
 			     50 * 30000LL, "release of P's blocks by Q"))
 		return -1;
 	if (row_need(p.pid, &b))
@@ -1502,6 +1501,24 @@ static int t_keep_other(const void *arg)
 	worker_kill(&p);
 	worker_kill(&q);
 	return 0;
+}
+
+/* kmalloc(0) kept by P: counted, 0 bytes; Q's kfree(ZERO_SIZE_PTR): not. */
+static int t_keep_zero(const void *arg)
+{
+	struct worker w[2], p, q;
+
+	(void)arg;
+	if (keep_workers(w, 2))
+		return -1;
+	p = w[0];
+	q = w[1];
+	CHECK_ERR(tr_add(p.pid), 0, "add P");
+	CHECK_ERR(tr_add(q.pid), 0, "add Q");
+	if (keep_measured(&p, 10, 0))
+		return -1;
+	return release_measured(&q, 10, 0, 0,
+				"Q frees P's ZERO_SIZE_PTR blocks");
 }
 
 /* Blocks of an unmonitored process: kfree counted, 0 bytes. */
@@ -2311,6 +2328,7 @@ static void build_tests(void)
 		add_test(opcases[i].name, t_op, &opcases[i], 60);
 	add_test("kfree_mem_same_process", t_keep_same, NULL, 60);
 	add_test("kfree_mem_other_process", t_keep_other, NULL, 60);
+	add_test("kmalloc_zero_kept_freed_by_other", t_keep_zero, NULL, 60);
 	add_test("kfree_mem_unmonitored_alloc", t_keep_unmonitored, NULL, 60);
 	add_test("kfree_mem_alloc_before_add", t_keep_before_add, NULL, 60);
 	add_test("kfree_mem_stale_after_unmonitored_free",
