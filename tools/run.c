@@ -298,7 +298,6 @@ int cmd_run(int argc, char **argv)
 			if (w == child) {
 				status = st;
 				main_done = true;
-				elapsed = now() - start;
 			}
 		}
 		if (w < 0 && errno == ECHILD)
@@ -306,8 +305,10 @@ int cmd_run(int argc, char **argv)
 		else if (main_done && !follow)
 			all_done = true;
 		drain(fd, &t, &warned);
-		if (all_done)
+		if (all_done) {
+			elapsed = now() - start;	/* with -f: until the last one ended */
 			break;
+		}
 		sig = sigtimedwait(&waitset, &si, &tmo);
 		if ((sig == SIGTERM || sig == SIGHUP) && !main_done)
 			kill(child, sig);
@@ -346,9 +347,7 @@ int cmd_run(int argc, char **argv)
 	o.sort = SORT_NONE;
 	switch (o.fmt) {
 	case FMT_TABLE:
-		fprintf(out, "%s run: '", progname);
-		print_command(out, argv);
-		fprintf(out, "': pid %d, ", (int)child);
+		fprintf(out, "%s run: pid %d, ", progname, (int)child);
 		if (WIFSIGNALED(status))
 			fprintf(out, "killed by signal %d (%s)", WTERMSIG(status),
 				strsignal(WTERMSIG(status)));
@@ -357,6 +356,8 @@ int cmd_run(int argc, char **argv)
 		fprintf(out, ", %.3f s", elapsed);
 		if (follow)
 			fprintf(out, ", %zu process%s", t.n, t.n == 1 ? "" : "es");
+		fputs(": ", out);
+		print_command(out, argv);
 		fputc('\n', out);
 		table_print(out, &t, &o);
 		break;

@@ -483,7 +483,9 @@ static void json_row(FILE *f, const struct row *r, const struct show_opts *o, bo
 	fputc('}', f);
 }
 
-/* The rows as a JSON array; one row per line unless compact (indent < 0). */
+/* The rows as a JSON array: a row per line, indented by 2, the closing
+ * bracket by indent; all on one line if indent < 0.
+ */
 void json_rows(FILE *f, const struct table *t, const struct show_opts *o, int indent)
 {
 	size_t i;
@@ -491,7 +493,7 @@ void json_rows(FILE *f, const struct table *t, const struct show_opts *o, int in
 	fputc('[', f);
 	for (i = 0; i < t->n; i++) {
 		if (indent >= 0)
-			fprintf(f, "\n%*s", indent + 2, "");
+			fputs("\n  ", f);
 		json_row(f, &t->rows[i], o, false);
 		if (i + 1 < t->n)
 			fputc(',', f);
