@@ -177,7 +177,7 @@ static int tth_sema(u64 n)
 
 static int tth_mutex(u64 n)
 {
-	struct mutex m;
+	struct mutex m;		/* private: only the calls are of interest */
 	u64 i;
 
 	mutex_init(&m);
@@ -220,7 +220,7 @@ struct tth_ctx_work {
 	struct irq_work iw;
 	struct tasklet_struct tl;
 	struct completion done;
-	struct semaphore sem;
+	struct semaphore sem;		/* target of the up() calls */
 	struct task_struct *caller;
 	u32 op;
 	u32 flags;
@@ -283,7 +283,8 @@ static int tth_in_ctx(struct tth_req *r)
 		.size = r->size,
 	};
 
-	sema_init(&w.sem, 0);
+	/* Only up() is called on it (allowed in any context). */
+	sema_init(&w.sem, 1);
 	if (r->op == TTH_OP_HARDIRQ) {
 		/* PREEMPT_RT: no allocation at all in hard irq context. */
 		if (IS_ENABLED(CONFIG_PREEMPT_RT))

@@ -31,8 +31,8 @@
 
 /* Limits. */
 #define TTH_BATCH		32	/* live blocks per batch */
-#define TTH_N_MAX		(1U << 24)	/* max iterations */
-#define TTH_SIZE_MAX		(1U << 20)	/* max bytes per block */
+#define TTH_N_MAX		0x1000000U	/* max iterations (2^24) */
+#define TTH_SIZE_MAX		0x100000U	/* max bytes per block (1 MiB) */
 #define TTH_SRC_MAX		4096	/* max size for kmemdup/kstrndup */
 #define TTH_KEEP_MAX		8192	/* max blocks kept at once */
 
@@ -75,9 +75,9 @@ struct tth_req {
 };
 
 /* Output flags. */
-#define TTH_F_NO_ALLOC		(1U << 0)	/* PREEMPT_RT: no kmalloc in irq */
-#define TTH_F_CTX_OK		(1U << 1)	/* ran in the intended context */
-#define TTH_F_IN_CALLER		(1U << 2)	/* with current == the caller */
+#define TTH_F_NO_ALLOC		0x1U	/* PREEMPT_RT: no kmalloc in irq */
+#define TTH_F_CTX_OK		0x2U	/* ran in the intended context */
+#define TTH_F_IN_CALLER		0x4U	/* with current == the caller */
 
 #define TTH_IOC_RUN		_IOWR('T', 0x71, struct tth_req)
 
