@@ -88,6 +88,7 @@ void tracer_map_insert(const void *ptr, size_t size)
 				    TRACER_SLOT_BUSY) != TRACER_SLOT_EMPTY)
 				continue;
 			WRITE_ONCE(s->size, size);
+			/* Publish the address after the size (pairs with remove). */
 			smp_store_release(&s->addr, addr);
 			atomic_long_inc(&tracer_map_nr);
 			return;
@@ -108,6 +109,7 @@ bool tracer_map_remove(const void *ptr, size_t *size)
 	for (i = 0; i < 2; i++) {
 		for (j = 0; j < TRACER_MAP_WAYS; j++) {
 			s = &b[i]->slot[j];
+			/* Read the size only after the address (see insert). */
 			if (smp_load_acquire(&s->addr) != addr)
 				continue;
 			*size = READ_ONCE(s->size);

@@ -17,7 +17,11 @@
 #include <trace/events/kmem.h>
 #include <trace/events/sched.h>
 
-#if LINUX_VERSION_CODE < KERNEL_VERSION(5, 10, 0)
+/* The one place that reads the version: is this kernel @a.@b or newer? */
+#define TRACER_KERNEL_AT_LEAST(a, b) \
+	(KERNEL_VERSION(a, b, 0) <= LINUX_VERSION_CODE)
+
+#if !TRACER_KERNEL_AT_LEAST(5, 10)
 #error "tracer needs Linux 5.10 or newer"
 #endif
 
@@ -44,7 +48,7 @@ struct tracer_kmalloc_sym {
 	unsigned int size_arg;
 };
 
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 11, 0)
+#if TRACER_KERNEL_AT_LEAST(6, 11)
 #define TRACER_KMALLOC_SYMS {					\
 	{ "__kmalloc_noprof", 0 },				\
 	{ "__kmalloc_node_noprof", 0 },				\
@@ -54,7 +58,7 @@ struct tracer_kmalloc_sym {
 	{ "__kmalloc_large_node_noprof", 0 },			\
 	{ "__kmalloc_node_track_caller_noprof", 0 },		\
 }
-#elif LINUX_VERSION_CODE >= KERNEL_VERSION(6, 10, 0)
+#elif TRACER_KERNEL_AT_LEAST(6, 10)
 #define TRACER_KMALLOC_SYMS {					\
 	{ "__kmalloc_noprof", 0 },				\
 	{ "__kmalloc_node_noprof", 0 },				\
@@ -64,7 +68,7 @@ struct tracer_kmalloc_sym {
 	{ "kmalloc_large_node_noprof", 0 },			\
 	{ "__kmalloc_node_track_caller_noprof", 0 },		\
 }
-#elif LINUX_VERSION_CODE >= KERNEL_VERSION(6, 1, 0)
+#elif TRACER_KERNEL_AT_LEAST(6, 1)
 #define TRACER_KMALLOC_SYMS {					\
 	{ "__kmalloc", 0 },					\
 	{ "__kmalloc_node", 0 },				\
@@ -98,12 +102,12 @@ struct tracer_kmalloc_sym {
  * tracepoint header, at compile time.
  */
 #define TRACER_TP_PROTO_IS(tp, fn)					\
-	__builtin_types_compatible_p(typeof(&register_trace_##tp),	\
-				     int (*)(typeof(&fn), void *))
+	__builtin_types_compatible_p(typeof(register_trace_##tp) *,	\
+				     int (*)(typeof(fn) *, void *))
 
 /* 6.1 folded the kmalloc_node tracepoint into kmalloc (node argument). */
 #define TRACER_KMALLOC_TP_HAS_NODE \
-	(LINUX_VERSION_CODE >= KERNEL_VERSION(6, 1, 0))
+	TRACER_KERNEL_AT_LEAST(6, 1)
 
 /*
  * sched_process_exit gained a group_dead argument in 6.16 (and moved before
@@ -113,15 +117,14 @@ struct tracer_kmalloc_sym {
 	TRACER_TP_PROTO_IS(sched_process_exit, tracer_exit_probe_gd)
 
 /* The kretprobe an instance belongs to (5.11 moved it behind a helper). */
-#if LINUX_VERSION_CODE < KERNEL_VERSION(5, 11, 0)
+#if !TRACER_KERNEL_AT_LEAST(5, 11)
 #define tracer_get_kretprobe(ri) ((ri)->rp)
 #else
 #define tracer_get_kretprobe(ri) get_kretprobe(ri)
 #endif
 
 /* A pointer argument of ioctl, from a 64-bit or a 32-bit caller. */
-static inline void __user *tracer_compat_ptr(struct file *file,
-					  unsigned long arg)
+static inline void __user *tracer_compat_ptr(unsigned long arg)
 {
 #ifdef CONFIG_COMPAT
 	if (in_compat_syscall())

@@ -27,7 +27,7 @@ static long tracer_ioctl(struct file *file, unsigned int cmd,
 	case TRACER_REMOVE_PROCESS:
 		return tracer_procs_remove(pid);
 	case TRACER_ADD_PROCESS_EX:
-		if (copy_from_user(&add, tracer_compat_ptr(file, arg), sizeof(add)))
+		if (copy_from_user(&add, tracer_compat_ptr(arg), sizeof(add)))
 			return -EFAULT;
 		return tracer_procs_add(add.pid, add.flags,
 					file->private_data);

@@ -30,15 +30,31 @@ static unsigned long tracer_missed(void)
 	return tracer_probes_missed() + tracer_procs_missed();
 }
 
-static int tracer_param_get_missed(char *buf, const struct kernel_param *kp)
+/* The read-only parameters that report a number: kp->arg is its source. */
+typedef unsigned long (*tracer_stat_fn)(void);
+
+static int tracer_param_get_stat(char *buf, const struct kernel_param *kp)
 {
-	return sysfs_emit(buf, "%lu\n", tracer_missed());
+	return sysfs_emit(buf, "%lu\n", ((tracer_stat_fn)kp->arg)());
 }
 
-static int tracer_param_get_nested(char *buf, const struct kernel_param *kp)
+static const struct kernel_param_ops tracer_stat_ops = {
+	.get = tracer_param_get_stat,
+};
+
+static unsigned long tracer_monitored(void)
 {
-	return sysfs_emit(buf, "%lu\n", tracer_probes_nested());
+	return atomic_read(&tracer_nr_procs);
 }
+
+module_param_cb(missed, &tracer_stat_ops, tracer_missed, 0444);
+MODULE_PARM_DESC(missed,
+		 "events of monitored processes that were lost: kmalloc calls without a free kretprobe instance, forks of followed processes that could not be added (read-only)");
+module_param_cb(nested, &tracer_stat_ops, tracer_probes_nested, 0444);
+MODULE_PARM_DESC(nested,
+		 "probe hits skipped because an interrupt came while a probe handler ran; never counted anyway (read-only)");
+module_param_cb(monitored, &tracer_stat_ops, tracer_monitored, 0444);
+MODULE_PARM_DESC(monitored, "number of monitored processes (read-only)");
 
 static int tracer_param_get_map(char *buf, const struct kernel_param *kp)
 {
@@ -47,33 +63,25 @@ static int tracer_param_get_map(char *buf, const struct kernel_param *kp)
 			  tracer_map_overflow());
 }
 
+static const struct kernel_param_ops tracer_map_ops = {
+	.get = tracer_param_get_map,
+};
+
+module_param_cb(map, &tracer_map_ops, NULL, 0444);
+MODULE_PARM_DESC(map,
+		 "allocation map: live records, capacity, records lost because it was full (read-only)");
+
 static int tracer_param_get_hooked(char *buf, const struct kernel_param *kp)
 {
 	return tracer_probes_hooked(buf, PAGE_SIZE);
 }
 
-static int tracer_param_get_monitored(char *buf, const struct kernel_param *kp)
-{
-	return sysfs_emit(buf, "%d\n", atomic_read(&tracer_nr_procs));
-}
+static const struct kernel_param_ops tracer_hooked_ops = {
+	.get = tracer_param_get_hooked,
+};
 
-#define TRACER_RO_PARAM(name, getter, desc)				\
-	static const struct kernel_param_ops tracer_##name##_ops = {	\
-		.get = getter,						\
-	};								\
-	module_param_cb(name, &tracer_##name##_ops, NULL, 0444);	\
-	MODULE_PARM_DESC(name, desc)
-
-TRACER_RO_PARAM(missed, tracer_param_get_missed,
-		"events of monitored processes that were lost: kmalloc calls without a free kretprobe instance, forks of followed processes that could not be added (read-only)");
-TRACER_RO_PARAM(nested, tracer_param_get_nested,
-		"probe hits skipped because an interrupt came while a probe handler ran; never counted anyway (read-only)");
-TRACER_RO_PARAM(map, tracer_param_get_map,
-		"allocation map: live records, capacity, records lost because it was full (read-only)");
-TRACER_RO_PARAM(hooked, tracer_param_get_hooked,
-		"kernel functions probed on this kernel (read-only)");
-TRACER_RO_PARAM(monitored, tracer_param_get_monitored,
-		"number of monitored processes (read-only)");
+module_param_cb(hooked, &tracer_hooked_ops, NULL, 0444);
+MODULE_PARM_DESC(hooked, "kernel functions and tracepoints hooked on this kernel (read-only)");
 
 static int __init tracer_init(void)
 {
