@@ -430,6 +430,7 @@ int cmd_status(int argc, char **argv)
 	};
 	char version[64] = "", monitored[32] = "", missed[32] = "", map[256] = "";
 	char hooked[4096] = "", maxactive[32] = "", map_bits[32] = "";
+	char nested[32] = "", source[32] = "";
 	char records[32] = "", capacity[32] = "", overflow[32] = "";
 	struct utsname uts;
 	struct stat st;
@@ -467,6 +468,8 @@ int cmd_status(int argc, char **argv)
 		sys_param("hooked", hooked, sizeof(hooked));
 		sys_param("maxactive", maxactive, sizeof(maxactive));
 		sys_param("map_bits", map_bits, sizeof(map_bits));
+		sys_param("nested", nested, sizeof(nested));
+		sys_param("source", source, sizeof(source));
 		kv_get(map, "records", records, sizeof(records));
 		kv_get(map, "capacity", capacity, sizeof(capacity));
 		kv_get(map, "overflow", overflow, sizeof(overflow));
@@ -496,13 +499,17 @@ int cmd_status(int argc, char **argv)
 			json_num_or_null(stdout, monitored);
 			printf(", \"missed\": ");
 			json_num_or_null(stdout, missed);
+			printf(", \"nested\": ");
+			json_num_or_null(stdout, nested);
 			printf(",\n \"map\": {\"records\": ");
 			json_num_or_null(stdout, records);
 			printf(", \"capacity\": ");
 			json_num_or_null(stdout, capacity);
 			printf(", \"overflow\": ");
 			json_num_or_null(stdout, overflow);
-			printf("},\n \"parameters\": {\"maxactive\": ");
+			printf("},\n \"parameters\": {\"source\": ");
+			json_num_or_null(stdout, source);
+			printf(", \"maxactive\": ");
 			json_num_or_null(stdout, maxactive);
 			printf(", \"map_bits\": ");
 			json_num_or_null(stdout, map_bits);
@@ -535,7 +542,7 @@ int cmd_status(int argc, char **argv)
 			}
 			printf("}\n");
 		} else {
-			printf(" \"monitored\": null, \"missed\": null, \"map\": null,"
+			printf(" \"monitored\": null, \"missed\": null, \"nested\": null, \"map\": null,"
 			       " \"parameters\": null, \"hooked\": null\n");
 		}
 		printf("}\n");
@@ -567,14 +574,21 @@ int cmd_status(int argc, char **argv)
 	       strcmp(monitored, "1") ? "es" : "");
 	printf("missed:     %s event%s%s\n", *missed ? missed : "?",
 	       strcmp(missed, "1") ? "s" : "",
-	       *missed && strcmp(missed, "0") ? " (probes missed events: counts are low)" : "");
+	       *missed && strcmp(missed, "0") ?
+	       " lost (counts are low: see tracer(4), maxactive)" : "");
+	if (*nested)
+		printf("nested:     %s probe hit%s in interrupts skipped (never counted anyway)\n",
+		       nested, strcmp(nested, "1") ? "s" : "");
 	if (*records && *capacity && *overflow)
 		printf("map:        %s live allocation record%s, capacity %s, %s lost%s\n",
 		       records, strcmp(records, "1") ? "s" : "", capacity, overflow,
 		       strcmp(overflow, "0") ? " (map was full: kfree_mem is low)" : "");
 	else
 		printf("map:        %s\n", *map ? map : "?");
-	printf("parameters: maxactive=%s map_bits=%s\n", *maxactive ? maxactive : "?",
+	printf("parameters:");
+	if (*source)
+		printf(" source=%s", source);
+	printf(" maxactive=%s map_bits=%s\n", *maxactive ? maxactive : "?",
 	       *map_bits ? map_bits : "?");
 	{
 		char *save = NULL, *tok, *eq;

@@ -1,0 +1,78 @@
+#!/bin/bash
+# tests/tracerctl/host-check.sh: host-side checks of tools/ (no VM needed):
+# tracerctl builds warning-free with Debian's hardening flags and statically,
+# `make install` installs the expected files, the man pages render without a
+# warning, the bash completion completes commands, options, columns and PIDs.
+# Prints "ok N - ..." / "not ok N - ..." and "P passed, F failed".
+set -uo pipefail
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+tmp=$(mktemp -d /tmp/tracerctl-host.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+n=0 pass=0 fail=0
+ok() { n=$((n + 1)) pass=$((pass + 1)); echo "ok $n - $1"; }
+notok() { n=$((n + 1)) fail=$((fail + 1)); echo "not ok $n - $1${2:+ # $2}"; }
+check() { # NAME CMD...
+	local name=$1
+	shift
+	if "$@" >"$tmp/log" 2>&1; then ok "$name"; else notok "$name"; sed 's/^/#   /' "$tmp/log" | tail -n 20; fi
+}
+
+# Debian's build flags (dpkg-buildflags with hardening=+all), as debian/rules passes them.
+deb_cflags='-g -O2 -ffile-prefix-map=/build=. -fstack-protector-strong -fstack-clash-protection -Wformat -Werror=format-security -fcf-protection'
+deb_cppflags='-Wdate-time -D_FORTIFY_SOURCE=2'
+deb_ldflags='-Wl,-z,relro -Wl,-z,now'
+check "build with Debian's hardening flags, -Wall -Wextra -Werror" \
+	make -C "$TOP/tools" -B tracerctl CFLAGS="$deb_cflags" CPPFLAGS="$deb_cppflags" LDFLAGS="$deb_ldflags"
+check "build at -O0 and -O3 too (other warnings)" \
+	bash -c "make -C '$TOP/tools' -B tracerctl CFLAGS=-O0 && make -C '$TOP/tools' -B tracerctl CFLAGS=-O3"
+check "static build (make static OUT=DIR)" make -C "$TOP/tools" static OUT="$tmp/static"
+check "static binary is static" bash -c "! readelf -l '$tmp/static/tracerctl' | grep -q INTERP"
+check "--version is VERSION" bash -c "[ \"\$('$tmp/static/tracerctl' --version)\" = \"tracerctl \$(cat '$TOP/VERSION')\" ]"
+check "make install DESTDIR PREFIX=/usr" make -C "$TOP/tools" install DESTDIR="$tmp/dest" PREFIX=/usr
+for f in usr/bin/tracerctl usr/share/man/man8/tracerctl.8 usr/share/man/man4/tracer.4 \
+	usr/share/bash-completion/completions/tracerctl usr/include/tracer.h; do
+	check "installed /$f" test -s "$tmp/dest/$f"
+done
+check "installed tracer.h compiles alone" bash -c \
+	"printf '#include <tracer.h>\nint main(void) { struct tracer_record r; return (int)sizeof(r) + TRACER_ADD_PROCESS_EX; }\n' |
+	 gcc -Wall -Wextra -Werror -I'$tmp/dest/usr/include' -x c - -o '$tmp/h'"
+check "man pages render without warnings" "$TOP/tools/man/check.sh"
+
+# Completion: COMPREPLY for a command line ending at the cursor.
+complete_line() { # WORDS... (the last one is the word being completed)
+	bash -c '
+		. "$1"; shift
+		COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1))
+		COMP_LINE="$*"; COMP_POINT=${#COMP_LINE}
+		_tracerctl tracerctl "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD - 1]}"
+		printf "%s\n" "${COMPREPLY[@]}" | sort | tr "\n" " "
+	' bash "$TOP/tools/bash-completion/tracerctl" "$@"
+}
+expect_completion() { # WANT WORDS...
+	local want=$1 got
+	shift
+	got=$(complete_line "$@")
+	if [ "$got" = "$want" ]; then ok "completion: '$*'"; else notok "completion: '$*'" "got '$got', want '$want'"; fi
+}
+expect_completion "remove run " tracerctl r
+expect_completion "show status " tracerctl s
+expect_completion "--help --version " tracerctl --
+expect_completion "kfree kfree_mem " tracerctl show -s kf
+expect_completion "--json " tracerctl status --j
+expect_completion "--follow-forks " tracerctl run --fo
+expect_completion "--interval " tracerctl watch --int
+expect_completion "--no-header " tracerctl show --no
+expect_completion "ppid " tracerctl run -s pp
+expect_completion "$$ " tracerctl add "$$"
+got=$(complete_line tracerctl run -f -- trueXYZ; complete_line tracerctl run tracerctl-nonexistent-)
+if [ -z "${got// /}" ]; then
+	ok "completion: run COMMAND completes commands"
+else
+	notok "completion: run COMMAND completes commands" "'$got'"
+fi
+got=$(complete_line tracerctl run -- tru)
+case " $got " in *" true "*) ok "completion: 'tracerctl run -- tru' -> true" ;;
+*) notok "completion: 'tracerctl run -- tru' -> true" "'$got'" ;; esac
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
