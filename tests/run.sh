@@ -7,6 +7,12 @@
 # reason" for every check, and as its very last line "P passed, F failed".
 # Exit status: 0 when nothing failed.
 #
+# Phases: (1) load tracer.ko as is, run the whole C suite; unload it while
+# monitored processes work; (2) reload it with the other event source
+# (source=kprobe / source=tracepoint, when the module has that parameter),
+# run the C suite again (shorter stress); unload it under load; check the
+# kernel log.
+#
 # Environment: TRACER_STRESS_SECS (default 12), TRACER_TESTS (names or parts
 # of names given to tracer_test; default all).
 #
@@ -124,6 +130,11 @@ params_ok() {
 	done
 }
 
+source_is() {
+	_v=$(cat /sys/module/tracer/parameters/source 2>/dev/null)
+	[ "$_v" = "$1" ] || { diag "source = '$_v'"; return 1; }
+}
+
 missed_zero() {
 	f=/sys/module/tracer/parameters/missed
 	[ -f "$f" ] || { diag "no $f"; return 0; }
@@ -219,6 +230,8 @@ check "module parameters readable" "see above" params_ok
 # shellcheck disable=SC2086 # word splitting of the test selection is wanted
 run_c_tests $SELECT
 check "missed events counter is 0 after the tests" "see above" missed_zero
+SOURCE1=$(cat /sys/module/tracer/parameters/source 2>/dev/null || echo '')
+diag "phase 1 event source: ${SOURCE1:-(no source parameter)}"
 
 # Unload while monitored processes are running and being counted.
 if start_hogs; then ok "monitored hogs running"; else not_ok "monitored hogs running" "see above"; fi
@@ -229,12 +242,21 @@ check "/proc/tracer and /dev/tracer gone" "still there" \
 	sh -c '! [ -e /proc/tracer ] && ! [ -e /dev/tracer ]'
 sleep 1
 check "hogs survive the unload" "see above" hogs_alive
-check "insmod tracer.ko again" "insmod failed" tracer_insmod
+# Phase 2: the other source of kmalloc/kfree events, if there is a choice.
+OTHER=''
+case $SOURCE1 in
+kprobe) OTHER=tracepoint ;;
+tracepoint) OTHER=kprobe ;;
+esac
+check "insmod tracer.ko again${OTHER:+ source=$OTHER}" "insmod failed" \
+	tracer_insmod ${OTHER:+source=$OTHER}
+[ -n "$OTHER" ] && check "source is $OTHER" "see above" source_is "$OTHER"
 check "reloaded: /dev/tracer is char 10:42" "wrong device node" dev_ok
 check "reloaded: table starts empty" "see above" proc_ok empty
 stop_hogs
-run_c_tests add_remove kmalloc_var_100 mutex_lock_unlock exit_removes_row_zombie \
-	kfree_mem_other_process table_empty_at_end
+STRESS=$(((STRESS + 1) / 2))
+# shellcheck disable=SC2086 # word splitting of the test selection is wanted
+run_c_tests $SELECT
 
 # Unload with a full table, readers and a churn of processes.
 if start_hogs; then ok "hogs running again"; else not_ok "hogs running again" "see above"; fi

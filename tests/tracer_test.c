@@ -1976,6 +1976,10 @@ static int t_proc_read(const void *arg)
 		    slot_op(w[i].sl[0], TTH_OP_SEMA, 10 + i, 0, 0))
 			return -1;
 	}
+	/* Rows must not change: every worker sleeps, past schedule(). */
+	for (i = 0; i < 3; i++)
+		if (worker_asleep(&w[i]))
+			return -1;
 	big = read_proc(&len);
 	CHECK(big, "read: %s", strerror(errno));
 	CHECK(len > strlen(TRACER_PROC_COLUMNS), "short table");
@@ -2009,8 +2013,8 @@ static int t_proc_read(const void *arg)
 		part = read_all_fd(fd, &plen);
 		CHECK(part, "read after lseek %zu: %s", k, strerror(errno));
 		CHECK(plen == len - k && !memcmp(part, big + k, plen),
-		      "read after lseek to %zu gives %zu bytes, expected the last %zu",
-		      k, plen, len - k);
+		      "read after lseek to %zu gives %zu bytes, expected the last %zu: '%.*s' vs '%.*s'",
+		      k, plen, len - k, (int)plen, part, (int)(len - k), big + k);
 		free(part);
 	}
 	/* pread at a few offsets. */
