@@ -10,7 +10,8 @@
 # 6.12-rt 7.x); TRACER_CACHE (default /var/cache/tracer-dkms); TRACER_REFRESH=1 re-resolves the
 # newest kernels; TRACER_OUT (default build/check) holds logs, modules and consoles;
 # TRACER_SPARSE_KERNEL (default 6.1); TRACER_VERBOSE=1 prints every guest console line;
-# the TRACER_VM_* variables of scripts/vm.sh.
+# TRACER_BUDGET (default 4800 s: CI stops at 5400 s) caps the whole run: each boot gets at most
+# what is left of it; the TRACER_VM_* variables of scripts/vm.sh.
 #
 # Prints "ok - ..."/"not ok - ..." per item, a summary line per kernel, the time of every step,
 # and last, alone, "N passed, N failed". Exit status 0 only if nothing failed.
@@ -53,6 +54,7 @@ out=${TRACER_OUT:-$TOP/build/check}
 rm -rf "$out"
 mkdir -p "$out"
 passed=0 failed=0
+budget=${TRACER_BUDGET:-4800}
 timings=()
 t_all=$(now)
 
@@ -183,7 +185,19 @@ for id in "${kernels[@]}"; do
 	if [ "$do_vm" = 1 ]; then
 		t=$(now)
 		vrc=0
-		"$TOP/scripts/vm.sh" "$id" "$kout/modules" "$payload" "$kout/console.log" 2>"$kout/vm.err" || vrc=$?
+		# Stay within the total budget: a hung guest must not eat the other kernels' time.
+		left=$((budget - (t - t_all) - 90))
+		vmt=${TRACER_VM_TIMEOUT:-1200}
+		[ "$left" -ge "$vmt" ] || vmt=$left
+		if [ "$vmt" -lt 60 ]; then
+			echo "# $id: no time left in TRACER_BUDGET=${budget}s for a boot"
+			: >"$kout/console.log"
+			: >"$kout/vm.err"
+			vrc=124
+		else
+			TRACER_VM_TIMEOUT=$vmt "$TOP/scripts/vm.sh" "$id" "$kout/modules" "$payload" \
+				"$kout/console.log" 2>"$kout/vm.err" || vrc=$?
+		fi
 		timed "$id boot+tests" "$t"
 		cat "$kout/vm.err"
 		read -r gp gf grc < <(guest_result "$kout/console.log")

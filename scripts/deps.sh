@@ -9,7 +9,7 @@ HOST_PKGS=(
 	make gcc libc6-dev bc flex bison libelf-dev kmod # kbuild + static guest binaries
 	sparse perl                                      # static checks
 	qemu-system-x86                                  # the test VMs
-	mmdebstrap debian-archive-keyring                # bullseye/sid build chroots
+	mmdebstrap debian-archive-keyring gpg mount      # bullseye/sid build chroots
 	busybox-static cpio                              # guest initramfs
 	xz-utils zstd git ca-certificates                # unpacking, source listing
 )

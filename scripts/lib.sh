@@ -100,14 +100,21 @@ in_env() {
 		[ -x "$root/usr/bin/apt-get" ] || die "no chroot for $suite in $root"
 		cp -L /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || true
 		# shellcheck disable=SC2016 # expanded by the inner shell
-		unshare -m --propagation private -- /bin/bash -c '
-			set -e
+		unshare -m --propagation unchanged -- /bin/bash -c '
 			root=$1; shift
-			mount -t proc proc "$root/proc"
-			mount -t sysfs sysfs "$root/sys" 2>/dev/null || true
-			mount -t devpts -o newinstance,ptmxmode=0666 devpts "$root/dev/pts" 2>/dev/null || true
-			exec chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+			# Private mounts; if / is no mount point (we run in a chroot) that fails: then the
+			# mounts below may be seen outside, and are undone at the end.
+			mount --make-rprivate / 2>/dev/null || true
+			mount -t proc proc "$root/proc" || exit 1
+			mount -t sysfs sysfs "$root/sys" 2>/dev/null
+			mount -t devpts -o newinstance,ptmxmode=0666 devpts "$root/dev/pts" 2>/dev/null
+			chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
 				HOME=/root LC_ALL=C.UTF-8 DEBIAN_FRONTEND=noninteractive "$@"
+			rc=$?
+			for m in dev/pts sys proc; do
+				mountpoint -q "$root/$m" && umount -l "$root/$m"
+			done
+			exit $rc
 		' in_env "$root" "$@"
 	fi
 }
