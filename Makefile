@@ -143,3 +143,14 @@ check-packages:
 e2e-dkms:
 	$(TOP)/scripts/e2e-dkms.sh
 # --- end of packaging ---
+
+# --- Debug kernel (KASAN, lockdep, kmemleak, KFENCE; scripts/debug-kernel.sh, cached) ---
+#   make debug-kernel     build the debug kernel (or find it in the cache)
+#   make check-debug      the whole guest suite on it; fails on any kernel report
+.PHONY: debug-kernel check-debug
+
+debug-kernel:
+	@$(TOP)/scripts/debug-kernel.sh build
+
+check-debug:
+	@$(TOP)/scripts/check-debug.sh

@@ -1,0 +1,352 @@
+#!/bin/bash
+# check-debug.sh: the test suite on a debug kernel (what `make check-debug` runs).
+#
+#   scripts/check-debug.sh               build (or take from the cache) the debug kernel
+#                                        (scripts/debug-kernel.sh: KASAN, lockdep, PROVE_RCU,
+#                                        kmemleak, KFENCE, DEBUG_LIST, ...), build tracer.ko and
+#                                        the test helper against it (W=1), boot it in QEMU with the
+#                                        guest payload of tests/, run the whole suite, then judge
+#                                        the console: the suite's results and every kernel report
+#   scripts/check-debug.sh --parse LOG   judge an existing console log only (no build, no VM)
+#
+# Fails on: the suite's failures; any KASAN, KFENCE, lockdep, RCU, atomic-sleep, list, debug
+# objects or UBSAN report; any other WARNING/BUG/Oops/panic; a kmemleak report whose backtrace
+# is in tracer.ko or tracer_test_helper.ko (by symbol, or by an address in the module area: no
+# other module is ever loaded in this guest); a detector that is not active. Kernel reports are
+# printed in full. Leak reports of the kernel itself are listed, not counted
+# (TRACER_DEBUG_STRICT_LEAKS=1 counts them too).
+#
+# Environment: TRACER_OUT (default build/check-debug), TRACER_VM_MEM (default 3072),
+# TRACER_VM_TIMEOUT (default 3600), TRACER_BOOT_TIMEOUT (default 600), TRACER_VM_APPEND (added
+# to the debug options of the command line), the other TRACER_VM_* of scripts/vm.sh,
+# TRACER_STRESS_SECS/TRACER_TESTS (passed to the guest suite), TRACER_CACHE, TRACER_REFRESH.
+#
+# Prints "ok - ..."/"not ok - ..." lines and last, alone, "N passed, N failed".
+# Exit status 0 only if nothing failed.
+set -uo pipefail
+# shellcheck source=scripts/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+# vm.sh and build.sh know kernels by matrix ID; the debug kernel is a 6.1 kernel.
+VM_ID=6.1
+
+passed=0 failed=0
+timings=()
+t_all=$(now)
+ok() { passed=$((passed + 1)); echo "ok - $*"; }
+notok() { failed=$((failed + 1)); echo "not ok - $*"; }
+indent() { sed 's/^/#   /'; }
+timed() { timings+=("$(printf '%-24s %s' "$1" "$(fmt_secs $(($(now) - $2)))")"); }
+finish() {
+	echo
+	if [ "${#timings[@]}" -gt 0 ]; then
+		echo "# time per step:"
+		printf '#   %s\n' "${timings[@]}"
+		printf '#   %-24s %s\n' total "$(fmt_secs $(($(now) - t_all)))"
+	fi
+	[ -z "${out:-}" ] || echo "# logs, console, modules: $out"
+	echo "$passed passed, $failed failed"
+	[ "$failed" -eq 0 ]
+	exit
+}
+
+# --- judging the console ----------------------------------------------------------------
+
+# last_boot LOG: the console of the last boot vm.sh made (everything after its last "=== vm.sh:
+# ... boot N/M:" line), carriage returns removed
+last_boot() {
+	tr -d '\r' <"$1" | awk '/^=== vm.sh: .* boot [0-9]+\/[0-9]+:/ { n = 0; delete l; next }
+		{ l[n++] = $0 } END { for (i = 0; i < n; i++) print l[i] }'
+}
+
+# The kinds of kernel reports, in order: a report counts in the first kind whose pattern its
+# first line matches. Only kernel lines ("[   12.345678] ...") are looked at.
+REPORT_KINDS=(kasan kfence lockdep atomic list debugobjects ubsan other)
+declare -A REPORT_RE=(
+	[kasan]='BUG: KASAN:'
+	[kfence]='BUG: KFENCE:'
+	[lockdep]='WARNING: (possible (circular|recursive) locking|possible irq lock inversion|inconsistent lock state|.*-safe -> .*-unsafe lock order|suspicious RCU usage|bad unlock balance|held lock freed|lock held when returning|Nested lock was not taken|bad contention detected)|DEBUG_LOCKS_WARN_ON|BUG: (MAX_LOCK|looking up invalid subclass|key .* has not been registered)|INFO: trying to register non-static key'
+	[atomic]='BUG: (sleeping function called from invalid context|scheduling while atomic|using (__this_cpu_[a-z]*|smp_processor_id)\(\) in preemptible|workqueue leaked lock|assuming atomic context)'
+	[list]='list_(add|del) corruption|list_add double add'
+	[debugobjects]='ODEBUG:'
+	[ubsan]='UBSAN:'
+	[other]='WARNING:|BUG:|Oops|general protection fault|Kernel panic|kernel BUG at|refcount_t:|INFO: task .* blocked|rcu_.*detected stall|Unable to handle|stack-protector|corrupted stack end'
+)
+declare -A REPORT_WHAT=(
+	[kasan]='KASAN report'
+	[kfence]='KFENCE report'
+	[lockdep]='lockdep or RCU report'
+	[atomic]='sleeping-in-atomic or preemption report'
+	[list]='list corruption report'
+	[debugobjects]='debug objects report'
+	[ubsan]='UBSAN report'
+	[other]='other WARNING, BUG or Oops'
+)
+
+# reports CONSOLE KIND: the full text of every report of KIND in CONSOLE (kernel lines only,
+# from the report's first line to its end marker, at most 150 lines), blocks separated by "--"
+reports() {
+	local kind=$1 console=$2 earlier='' k
+	for k in "${REPORT_KINDS[@]}"; do
+		[ "$k" = "$kind" ] && break
+		earlier+="${earlier:+|}${REPORT_RE[$k]}"
+	done
+	awk -v re="${REPORT_RE[$kind]}" -v earlier="$earlier" '
+		!/^\[ *[0-9]+\.[0-9]+\] / { next }
+		{ text = $0; sub(/^\[ *[0-9]+\.[0-9]+\] /, "", text) }
+		inrep {
+			print; n++
+			if (text ~ /^---\[ end (trace|Kernel panic)/ || (n > 2 && text ~ /^=+$/ && length(text) >= 20) || n >= 150) {
+				inrep = 0; print "--"
+			}
+			next
+		}
+		text ~ re && (earlier == "" || text !~ earlier) {
+			inrep = 1; n = 1; print
+		}
+		END { if (inrep) print "--" }
+	' "$console"
+}
+
+# marker CONSOLE PREFIX: the rest of the last "TRACER-DEBUG: PREFIX..." line (PREFIX: a sed regexp)
+marker() {
+	sed -n "s/^TRACER-DEBUG: $2//p" "$1" | tail -n1
+}
+
+# kmemleak_blocks CONSOLE: the leak reports of the run, one block per object, "--" after each
+kmemleak_blocks() {
+	awk '
+		/^TRACER-DEBUG: kmemleak begin$/ { on = 1; next }
+		/^TRACER-DEBUG: kmemleak end$/ { if (blk) print "--"; on = 0; blk = 0; next }
+		!on || /^\[ *[0-9]+\.[0-9]+\] / { next }
+		/^unreferenced object/ { if (blk) print "--"; blk = 1 }
+		blk { print }
+	' "$1"
+}
+
+# ours BLOCK: does a kmemleak block (stdin) point into our modules? By symbol ("[tracer]",
+# "[tracer_test_helper]") or, after rmmod, by a bare address in the module area
+# (0xffffffffa0000000 and up with nokaslr; the kernel's text is below it).
+ours() {
+	grep -qE '\[(tracer|tracer_test_helper)\]|\] 0xffffffff[a-f][0-9a-f]{7}$'
+}
+
+# judge CONSOLE: ok/not ok lines for one guest run
+judge() {
+	local con=$1 kind text gp gf grc n_ours=0 n_other=0 blk b before after
+	# the suite
+	if ! grep -q '^TRACER-GUEST: init' "$con"; then
+		notok "guest booted to init"
+		tail -n 40 "$con" | sed 's/^/#   /'
+	else
+		ok "guest booted to init ($(marker "$con" 'begin kernel '))"
+	fi
+	read -r gp gf < <(awk '/^[0-9]+ passed, [0-9]+ failed$/ { p = $1; f = $3 }
+		END { print (p == "" ? "-" : p), (f == "" ? "-" : f) }' "$con")
+	grc=$(marker "$con" 'suite rc=' | cut -d' ' -f1)
+	grep -E '^not ok' "$con" | sed 's/^/#   [guest] /'
+	if [ "$gp" != - ] && [ -n "$grc" ]; then
+		passed=$((passed + gp))
+		failed=$((failed + gf))
+		echo "# guest suite: $gp passed, $gf failed (run.sh exit $grc, $(marker "$con" 'suite rc=[0-9]* seconds=')s)"
+		[ "$grc" = 0 ] || [ "$gf" != 0 ] || notok "guest suite exit status $grc with no failed test"
+	else
+		notok "guest suite completed (no summary line or no exit status: guest died?)"
+		tail -n 40 "$con" | sed 's/^/#   /'
+	fi
+	grep -q '^TRACER-DEBUG: end rc=' "$con" || notok "guest wrapper completed (kmemleak scan after the suite)"
+
+	# the detectors were on
+	if grep -q 'TRACER-DEBUG: dmesg: .*KernelAddressSanitizer initialized' "$con"; then
+		ok "KASAN active"
+	else
+		notok "KASAN active (no 'KernelAddressSanitizer initialized' in the kernel log)"
+	fi
+	if grep -q 'TRACER-DEBUG: dmesg: .*kfence: initialized' "$con"; then
+		ok "KFENCE active"
+	else
+		notok "KFENCE active (no 'kfence: initialized' in the kernel log)"
+	fi
+	before=$(marker "$con" 'debug_locks before=')
+	after=$(marker "$con" 'debug_locks after=')
+	if [ "$before" = 1 ]; then
+		ok "lockdep active before the suite (debug_locks=1)"
+	else
+		notok "lockdep active before the suite (debug_locks='$before': a boot-time report turned it off?)"
+	fi
+	if [ "$after" = 1 ]; then
+		ok "lockdep still active after the suite (debug_locks=1)"
+	else
+		notok "lockdep still active after the suite (debug_locks='$after': it reported something)"
+	fi
+
+	# kernel reports, by kind
+	for kind in "${REPORT_KINDS[@]}"; do
+		text=$(reports "$kind" "$con")
+		if [ -z "$text" ]; then
+			ok "no ${REPORT_WHAT[$kind]}"
+		else
+			notok "no ${REPORT_WHAT[$kind]}: $(grep -c '^--$' <<<"$text") found:"
+			printf '%s\n' "$text" | indent
+		fi
+	done
+
+	# kmemleak
+	if ! grep -q '^TRACER-DEBUG: kmemleak end$' "$con"; then
+		notok "kmemleak scanned after the run ($(marker "$con" 'kmemleak ' | head -c 200))"
+		return
+	fi
+	echo "# kmemleak: $(marker "$con" 'kmemleak boot reports=' | cut -d' ' -f1) boot-time report(s) before the suite (cleared, not counted)"
+	local leaks_ours='' leaks_other=''
+	blk=''
+	while IFS= read -r b; do
+		if [ "$b" = -- ]; then
+			if ours <<<"$blk"; then
+				n_ours=$((n_ours + 1))
+				leaks_ours+="${leaks_ours:+$'\n'}$blk"$'\n--'
+			else
+				n_other=$((n_other + 1))
+				leaks_other+="${leaks_other:+$'\n'}$blk"$'\n--'
+			fi
+			blk=''
+		else
+			blk+="${blk:+$'\n'}$b"
+		fi
+	done < <(kmemleak_blocks "$con")
+	if [ "$n_ours" = 0 ]; then
+		ok "kmemleak: no leak from tracer.ko or tracer_test_helper.ko ($(marker "$con" 'kmemleak scans seconds=')s of scans)"
+	else
+		notok "kmemleak: no leak from tracer.ko or tracer_test_helper.ko: $n_ours found:"
+		printf '%s\n' "$leaks_ours" | indent
+	fi
+	if [ "$n_other" != 0 ]; then
+		if [ "${TRACER_DEBUG_STRICT_LEAKS:-0}" = 1 ]; then
+			notok "kmemleak: no other leak during the run: $n_other found:"
+		else
+			echo "# kmemleak: $n_other report(s) without our modules in the backtrace (kernel; not counted):"
+		fi
+		printf '%s\n' "$leaks_other" | indent
+	elif [ "${TRACER_DEBUG_STRICT_LEAKS:-0}" = 1 ]; then
+		ok "kmemleak: no other leak during the run"
+	fi
+}
+
+if [ "${1:-}" = --parse ]; then
+	if [ $# -ne 2 ] || [ ! -f "$2" ]; then die "usage: check-debug.sh --parse CONSOLE-LOG"; fi
+	out=''
+	con=$(mktemp)
+	trap 'rm -f "$con"' EXIT
+	last_boot "$2" >"$con"
+	judge "$con"
+	finish
+fi
+[ $# -eq 0 ] || die "usage: check-debug.sh [--parse CONSOLE-LOG]"
+
+out=${TRACER_OUT:-$TOP/build/check-debug}
+rm -rf "$out"
+mkdir -p "$out"
+
+# --- host dependencies, the debug kernel ---------------------------------------------------
+t=$(now)
+if "$TOP/scripts/deps.sh" >"$out/deps.log" 2>&1; then
+	ok "host dependencies installed"
+else
+	tail -n 30 "$out/deps.log"
+	notok "host dependencies installed (see $out/deps.log)"
+	finish
+fi
+timed deps "$t"
+
+t=$(now)
+DK_RELEASE='' DK_IMAGE='' DK_KDIR='' DK_VERSION='' DK_SOURCE='' DK_BUILD_SECONDS='' DK_DIR=''
+if "$TOP/scripts/debug-kernel.sh" build >"$out/debug-kernel.info" 2>"$out/debug-kernel.log"; then
+	eval "$(grep -E '^DK_[A-Z_]+=' "$out/debug-kernel.info")"
+	how="cached"
+	grep -q '^debug-kernel: cached' "$out/debug-kernel.log" ||
+		how="built in $(fmt_secs "$DK_BUILD_SECONDS")"
+	ok "debug kernel $DK_RELEASE ($DK_SOURCE $DK_VERSION; $how)"
+	echo "# debug kernel: $DK_DIR"
+else
+	tail -n 40 "$out/debug-kernel.log"
+	notok "debug kernel built (see $out/debug-kernel.log)"
+	finish
+fi
+timed "debug kernel" "$t"
+
+# --- tracer.ko and the helper, against the debug tree (W=1) ------------------------------------
+t=$(now)
+tree=$out/tree
+copy_tree "$tree"
+rm -rf "$tree/build"
+mkdir -p "$out/modules"
+cmd=(nice -n 10 make -C "$tree" -j"$TRACER_JOBS" KVER="$DK_RELEASE" KDIR="$DK_KDIR" W=1 module helper)
+echo "# ${cmd[*]}" >"$out/build.log"
+if "${cmd[@]}" >>"$out/build.log" 2>&1 &&
+	cp "$tree/src/tracer.ko" "$tree/tests/helper/tracer_test_helper.ko" "$out/modules/"; then
+	warn=$(grep -E '(warning|error):|^WARNING:' "$out/build.log" | grep -vE '^(\./)?(include|arch|scripts)/|^'"$DK_KDIR" || true)
+	if [ -z "$warn" ]; then
+		ok "tracer.ko and tracer_test_helper.ko built for $DK_RELEASE (W=1 clean)"
+	else
+		notok "tracer.ko and tracer_test_helper.ko built for $DK_RELEASE W=1 clean: warnings:"
+		printf '%s\n' "$warn" | indent
+	fi
+else
+	tail -n 40 "$out/build.log" | sed 's/^/#   /'
+	notok "tracer.ko and tracer_test_helper.ko built for $DK_RELEASE (see $out/build.log)"
+	finish
+fi
+timed "module build" "$t"
+
+# --- guest payload: the suite, with our wrapper as /tests/run.sh ---------------------------------
+t=$(now)
+payload=$out/payload
+if make -C "$TOP/tests" guest OUT="$payload" >"$out/payload.log" 2>&1 && [ -f "$payload/run.sh" ]; then
+	mv "$payload/run.sh" "$payload/suite.sh"
+	install -m 755 "$TOP/scripts/check-debug-guest.sh" "$payload/run.sh"
+	ok "guest payload built (make -C tests guest + scripts/check-debug-guest.sh)"
+else
+	tail -n 30 "$out/payload.log" | sed 's/^/#   /'
+	notok "guest payload built (see $out/payload.log)"
+	finish
+fi
+timed payload "$t"
+
+# --- boot the debug kernel ------------------------------------------------------------------------
+# vm.sh boots the image named by "kernels.sh info $VM_ID": give it a cache of its own whose 6.1
+# entry is the debug kernel.
+vmcache=$out/vm-cache
+mkdir -p "$vmcache/kernels/$VM_ID"
+{
+	echo "KID=$VM_ID"
+	echo "KSUITE=bookworm"
+	echo "KREL=$DK_RELEASE"
+	echo "KVMLINUZ=$DK_IMAGE"
+	echo "KDIR=$DK_KDIR"
+	echo "KENV=host"
+	echo "KROOT=/"
+} >"$vmcache/kernels/$VM_ID/info"
+append="kasan_multi_shot no_hash_pointers watchdog_thresh=30"
+# The suite's knobs reach the guest in the payload (the wrapper sources env.sh).
+{
+	[ -z "${TRACER_STRESS_SECS:-}" ] || echo "export TRACER_STRESS_SECS='$TRACER_STRESS_SECS'"
+	[ -z "${TRACER_TESTS:-}" ] || echo "export TRACER_TESTS='$TRACER_TESTS'"
+} >"$payload/env.sh"
+t=$(now)
+vrc=0
+TRACER_CACHE=$vmcache \
+	TRACER_VM_MEM=${TRACER_VM_MEM:-3072} \
+	TRACER_VM_TIMEOUT=${TRACER_VM_TIMEOUT:-3600} \
+	TRACER_BOOT_TIMEOUT=${TRACER_BOOT_TIMEOUT:-600} \
+	TRACER_VM_APPEND="$append ${TRACER_VM_APPEND:-}" \
+	"$TOP/scripts/vm.sh" "$VM_ID" "$out/modules" "$payload" "$out/console.log" 2>"$out/vm.err" || vrc=$?
+timed "boot + suite" "$t"
+sed 's/^/# /' "$out/vm.err"
+case $vrc in
+0 | 1) ;;
+2) notok "the debug kernel booted to init (no boot of ${TRACER_VM_TRIES:-3} reached it)" ;;
+124) notok "the guest ended within TRACER_VM_TIMEOUT=${TRACER_VM_TIMEOUT:-3600}s" ;;
+*) notok "vm.sh exit status $vrc" ;;
+esac
+last_boot "$out/console.log" >"$out/console.last"
+judge "$out/console.last"
+finish
