@@ -304,9 +304,15 @@ static void draw(struct watch *w, struct table *t)
 		snprintf(missed, sizeof(missed), "?");
 	if (read_file(TRACER_SYS_PATH "/parameters/monitored", monitored, sizeof(monitored)) <= 0)
 		snprintf(monitored, sizeof(monitored), "?");
-	if (read_file(TRACER_SYS_PATH "/parameters/map", param, sizeof(param)) <= 0)
-		snprintf(param, sizeof(param), "?");
-	snprintf(map, sizeof(map), "%s", param);
+	/* "records=N capacity=N overflow=N" -> "N/N" (", N lost") */
+	snprintf(map, sizeof(map), "?");
+	if (read_file(TRACER_SYS_PATH "/parameters/map", param, sizeof(param)) > 0) {
+		unsigned long rec, cap, over;
+
+		if (sscanf(param, "records=%lu capacity=%lu overflow=%lu", &rec, &cap, &over) == 3)
+			snprintf(map, sizeof(map), over ? "%lu/%lu, %lu lost" : "%lu/%lu",
+				 rec, cap, over);
+	}
 
 	fputs("\033[H", f);
 	snprintf(line, sizeof(line),
