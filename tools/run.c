@@ -199,6 +199,12 @@ int cmd_run(int argc, char **argv)
 	o.total = follow;
 	o.ppid = follow || o.fmt != FMT_TABLE;
 
+	fd = open_device(&err);
+	if (fd < 0) {
+		device_error(err);
+		return EXIT_RUN_FAILED;
+	}
+	/* The output file is created before the command runs, not after. */
 	if (output && strcmp(output, "-")) {
 		int ofd = open(output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
 
@@ -208,12 +214,6 @@ int cmd_run(int argc, char **argv)
 		}
 	} else if (output) {
 		out = stdout;
-	}
-
-	fd = open_device(&err);
-	if (fd < 0) {
-		device_error(err);
-		return EXIT_RUN_FAILED;
 	}
 	if (pipe2(go, O_CLOEXEC) || pipe2(ex, O_CLOEXEC)) {
 		warnx_("run: pipe: %s", strerror(errno));

@@ -231,6 +231,14 @@ phase_unloaded() {
 	else
 		ok "run: command not run without the module"
 	fi
+	rm -f "$TMP/counts"
+	expect "run -o FILE: module not loaded, exit 125" 125 "$_hint" \
+		"$T" run -o "$TMP/counts" -- true
+	if [ -e "$TMP/counts" ]; then
+		not_ok "run -o FILE: not created without the module" "created"
+	else
+		ok "run -o FILE: not created without the module"
+	fi
 
 	# The node may exist without the module (static nodes, devname alias).
 	_made=''
@@ -445,8 +453,11 @@ test_show() {
 	fi
 
 	t "$T" show --csv --no-header "$_p"
-	result "show --csv --no-header: one line" \
-		"$([ "$(wc -l <"$TMP/out")" = 1 ] && grep -q "^$_p,tth," "$TMP/out" || cat "$TMP/out")"
+	_e=''
+	if [ "$(wc -l <"$TMP/out")" != 1 ] || ! grep -q "^$_p,tth," "$TMP/out"; then
+		_e="output: $(cat "$TMP/out")"
+	fi
+	result "show --csv --no-header: one line" "$_e"
 
 	t "$T" show -h "$_p"
 	_hk=$(awk -v p="$_p" '$1 == p { print $5, $6 }' "$TMP/out")
@@ -621,6 +632,9 @@ test_run() {
 	else
 		ok "run: the process left /proc/tracer"
 	fi
+
+	expect "run -o in a missing directory: exit 125" 125 "cannot open '$TMP/nodir/x'" \
+		"$T" run -o "$TMP/nodir/x" -- true
 
 	t "$T" run -o "$TMP/o.txt" -- sh -c 'echo hello'
 	if [ "$RC" = 0 ] && [ "$(cat "$TMP/out")" = hello ] && [ ! -s "$TMP/err" ] &&
