@@ -13,8 +13,13 @@
 # run the C suite again (shorter stress); unload it under load; check the
 # kernel log.
 #
+# When the payload has the tracerctl tests (tracerctl-tests/run.sh, from
+# tests/tracerctl), they run too: phase "unloaded" before the first insmod,
+# phase "loaded" after the first C suite.
+#
 # Environment: TRACER_STRESS_SECS (default 12), TRACER_TESTS (names or parts
-# of names given to tracer_test; default all).
+# of names given to tracer_test; default all), TRACER_TRACERCTL=0 skips the
+# tracerctl tests.
 #
 # QEMU's multi-threaded TCG can crash when kprobes are registered or removed
 # while another vCPU runs: every insmod/rmmod of tracer.ko runs with the
@@ -23,6 +28,7 @@
 set -u
 
 HERE=$(cd "$(dirname "$0")" && pwd)
+CTL=$HERE/tracerctl-tests/run.sh # tests/tracerctl, when in the payload
 MODDIR=${TRACER_MODDIR:-/modules}
 STRESS=${TRACER_STRESS_SECS:-12}
 SELECT=${TRACER_TESTS:-}
@@ -162,6 +168,28 @@ run_c_tests() {
 	fi
 }
 
+# The tracerctl tests' phase $1; their results join our numbering.
+run_ctl_phase() {
+	# Their closing "P passed, F failed" shows as a diagnostic: only ours
+	# is a summary line.
+	TRACERCTL_FIRST=$((NUM + 1)) TRACER_MODDIR=$MODDIR sh "$CTL" "$1" 2>&1 |
+		tee "$TMP/ctl.out" | sed 's/^\([0-9]* passed, [0-9]* failed\)$/# tracerctl tests, phase '"$1"': \1/'
+	_p=$(grep -c '^ok ' "$TMP/ctl.out")
+	_f=$(grep -c '^not ok ' "$TMP/ctl.out")
+	NUM=$((NUM + _p + _f))
+	PASS=$((PASS + _p))
+	FAIL=$((FAIL + _f))
+	tail -n 1 "$TMP/ctl.out" | grep -q "^$_p passed, $_f failed\$" ||
+		not_ok "tracerctl tests, phase $1, complete" "last line: $(tail -n 1 "$TMP/ctl.out")"
+}
+
+CTL_ON=0
+if [ -f "$CTL" ] && [ "${TRACER_TRACERCTL:-1}" != 0 ]; then
+	CTL_ON=1
+else
+	diag "no tracerctl tests in the payload (or TRACER_TRACERCTL=0)"
+fi
+
 HOGS=''
 start_hogs() {
 	for _i in 1 2 3; do
@@ -219,6 +247,8 @@ if grep -qE 'BUG|WARNING|Oops' "$TMP/dmesg.boot"; then
 	grep -E 'BUG|WARNING|Oops' "$TMP/dmesg.boot" | head -n 10 | sed 's/^/#   /'
 fi
 
+[ "$CTL_ON" = 1 ] && run_ctl_phase unloaded
+
 check "insmod tracer_test_helper.ko" "insmod failed" \
 	insmod "$MODDIR/tracer_test_helper.ko"
 check "/dev/tracer_helper exists" "missing" test -c /dev/tracer_helper
@@ -232,6 +262,11 @@ run_c_tests $SELECT
 check "missed events counter is 0 after the tests" "see above" missed_zero
 SOURCE1=$(cat /sys/module/tracer/parameters/source 2>/dev/null || echo '')
 diag "phase 1 event source: ${SOURCE1:-(no source parameter)}"
+if [ "$CTL_ON" = 1 ]; then
+	run_ctl_phase loaded
+	check "/dev/tracer_helper still there after the tracerctl tests" "gone" \
+		test -c /dev/tracer_helper
+fi
 
 # Unload while monitored processes are running and being counted.
 if start_hogs; then ok "monitored hogs running"; else not_ok "monitored hogs running" "see above"; fi

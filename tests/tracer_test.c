@@ -2314,7 +2314,8 @@ struct stress {
 	volatile int stop;
 	int pids[RING];
 	unsigned int head;
-	long reads, adds, removes, spawned, bad_errno;
+	long reads, adds, removes, spawned, records, reopens;
+	int exfd;		/* EX adds (follow + report) go to this file */
 	char err[512];
 	pthread_mutex_t lock;
 };
@@ -2391,6 +2392,48 @@ static void *stress_adder(void *p)
 	return NULL;
 }
 
+/* Reads the exit records, and now and then replaces the file (session). */
+static void *stress_drain(void *p)
+{
+	struct stress *s = p;
+	struct tracer_record rec[16];
+	long loops = 0;
+	ssize_t r;
+	size_t i;
+
+	while (!s->stop) {
+		r = read(s->exfd, rec, sizeof(rec));
+		if (r < 0 || r % sizeof(rec[0])) {
+			stress_err(s, "read of exit records returned %zd (%s)", r,
+				   r < 0 ? strerror(errno) : "partial record");
+			break;
+		}
+		for (i = 0; i < r / sizeof(rec[0]); i++)
+			if (rec[i].pid <= 0) {
+				stress_err(s, "exit record with pid %d",
+					   rec[i].pid);
+				break;
+			}
+		__atomic_add_fetch(&s->records, r / sizeof(rec[0]),
+				   __ATOMIC_RELAXED);
+		if (++loops % 200 == 0) {
+			/* Drops the old file, with whatever it has queued. */
+			int nfd = open(DEV_PATH, O_RDWR | O_CLOEXEC);
+
+			if (nfd < 0 || dup2(nfd, s->exfd) < 0) {
+				stress_err(s, "reopen %s: %s", DEV_PATH,
+					   strerror(errno));
+				break;
+			}
+			close(nfd);
+			s->reopens++;
+		}
+		if (!r)
+			msleep(2);
+	}
+	return NULL;
+}
+
 static void *stress_child_thread(void *p)
 {
 	struct tth_req r = { .op = TTH_OP_KMALLOC_VAR, .n = 20, .size = 48 };
@@ -2425,6 +2468,20 @@ static void stress_child(unsigned int seed)
 		r.size = r.op == TTH_OP_KMALLOC_LARGE_VAR ? 9000 : 1 + rand_r(&seed) % 300;
 		ioctl(g_hfd, TTH_IOC_RUN, &r);
 	}
+	if (rand_r(&seed) % 4 == 0) {
+		/* A grandchild: followed when its parent was added with EX. */
+		pid_t g = fork();
+
+		if (g == 0) {
+			r.op = TTH_OP_KMALLOC_VAR;
+			r.n = 10;
+			r.size = 10;
+			ioctl(g_hfd, TTH_IOC_RUN, &r);
+			_exit(0);
+		}
+		if (g > 0)
+			waitpid(g, NULL, 0);
+	}
 	if (rand_r(&seed) % 3 == 0)
 		ioctl(g_tfd, TRACER_REMOVE_PROCESS, (unsigned long)getpid());
 	/* Half exit with their threads still running. */
@@ -2437,7 +2494,7 @@ static void stress_child(unsigned int seed)
 static int t_stress(const void *arg)
 {
 	struct stress *s = calloc(1, sizeof(*s));
-	pthread_t rd[2], ad;
+	pthread_t rd[2], ad, dr;
 	struct worker ctl;
 	struct row d;
 	struct expect e;
@@ -2460,6 +2517,9 @@ static int t_stress(const void *arg)
 		CHECK(!pthread_create(&rd[i], NULL, stress_reader, s),
 		      "pthread_create");
 	CHECK(!pthread_create(&ad, NULL, stress_adder, s), "pthread_create");
+	s->exfd = open(DEV_PATH, O_RDWR | O_CLOEXEC);
+	CHECK(s->exfd >= 0, "open %s: %s", DEV_PATH, strerror(errno));
+	CHECK(!pthread_create(&dr, NULL, stress_drain, s), "pthread_create");
 	end = now() + g_stress_secs;
 	while (!s->stop && now() < end) {
 		pid_t pid;
@@ -2497,7 +2557,9 @@ static int t_stress(const void *arg)
 		s->pids[s->head % RING] = pid;
 		__atomic_add_fetch(&s->head, 1, __ATOMIC_RELEASE);
 		if (rand_r(&seed) % 2) {
-			int err = tr_add(pid);
+			int err = rand_r(&seed) % 2 ?
+				  ex_add(s->exfd, pid, TRACER_ADD_FLAGS) :
+				  tr_add(pid);
 
 			if (err && err != EEXIST && err != ESRCH) {
 				stress_err(s, "add of child %d: %s", pid,
@@ -2513,25 +2575,25 @@ static int t_stress(const void *arg)
 	for (i = 0; i < 2; i++)
 		pthread_join(rd[i], NULL);
 	pthread_join(ad, NULL);
+	pthread_join(dr, NULL);
 	for (i = 0; i < nall; i++)
 		while (waitpid(all[i], &st, 0) < 0 && errno == EINTR)
 			;
-	diag("stress: %ld processes, %ld table reads, %ld adds, %ld removes in %d s",
-	     s->spawned, s->reads, s->adds, s->removes, g_stress_secs);
+	diag("stress: %ld processes, %ld table reads, %ld adds, %ld removes, %ld exit records, %ld reopens in %d s",
+	     s->spawned, s->reads, s->adds, s->removes, s->records, s->reopens,
+	     g_stress_secs);
 	CHECK(!s->err[0], "%s", s->err);
 	CHECK(s->spawned >= 20 && s->reads >= 10, "stress did too little");
 	/* The control worker was reaped above only if it died. */
 	CHECK(task_state(ctl.pid, ctl.pid) != 0, "control worker died");
 	if (table_read(&t))
 		return -1;
-	for (i = 0; i < t.n; i++) {
-		long j;
-
-		for (j = 0; j < nall; j++)
-			CHECK(t.rows[i].v[C_PID] != all[j],
-			      "row left for exited stress process %d", all[j]);
-	}
+	/* Every stress process, child or grandchild, has exited. */
+	for (i = 0; i < t.n; i++)
+		CHECK(t.rows[i].v[C_PID] == ctl.pid,
+		      "row left for PID %lld after the stress", t.rows[i].v[C_PID]);
 	free(t.rows);
+	close(s->exfd);
 	if (measure(ctl.pid, ctl.sl[0], TTH_OP_KMALLOC_VAR, 1000, 128, 0, &d))
 		return -1;
 	expect_alloc(&e, 1000, 128);
