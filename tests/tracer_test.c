@@ -1664,7 +1664,9 @@ static int t_exit_threads(const void *arg)
 	struct expect e;
 
 	(void)arg;
-	if (worker_start(&w, 3))
+	if (worker_start(&w, 3) || pin(w.pid, 0) ||
+	    slot_op(w.sl[1], TTH_OP_KMALLOC_VAR, 100, 40, 0) ||
+	    slot_op(w.sl[1], TTH_OP_KMALLOC_CONST, 55, 0, 0))
 		return -1;
 	CHECK_ERR(tr_add(w.pid), 0, "add");
 	slot_post(w.sl[2], CMD_THREAD_EXIT);
@@ -1709,7 +1711,8 @@ static int t_remove_stops(const void *arg)
 	int i;
 
 	(void)arg;
-	if (worker_start(&w, 1))
+	if (worker_start(&w, 1) || pin(w.pid, 0) ||
+	    slot_op(w.sl[0], TTH_OP_KMALLOC_VAR, 300, 64, 0))
 		return -1;
 	CHECK_ERR(tr_add(w.pid), 0, "add");
 	if (measure(w.pid, w.sl[0], TTH_OP_KMALLOC_VAR, 300, 64, 0, &d))
@@ -1749,6 +1752,10 @@ static int t_threads_sum(const void *arg)
 
 	(void)arg;
 	if (worker_start(&w, 4))
+		return -1;
+	/* Warm-up, not measured (see t_op). */
+	if (slot_op(w.sl[0], TTH_OP_KMALLOC_VAR, 1000, 100, 0) ||
+	    slot_op(w.sl[3], TTH_OP_KMALLOC_CONST, 4000, 0, 0))
 		return -1;
 	CHECK_ERR(tr_add(w.pid), 0, "add");
 	for (i = 1; i < 4; i++)
@@ -1790,7 +1797,9 @@ static int t_multi_process(const void *arg)
 
 	(void)arg;
 	for (i = 0; i < 4; i++) {
-		if (worker_start(&w[i], 2))
+		if (worker_start(&w[i], 2) ||
+		    slot_op(w[i].sl[0], TTH_OP_KMALLOC_VAR, 100 * (i + 1),
+			    16 + 8 * i, 0))	/* warm-up (see t_op) */
 			return -1;
 		CHECK_ERR(tr_add(w[i].pid), 0, "add %d", i);
 	}
@@ -2594,7 +2603,9 @@ static int t_stress(const void *arg)
 		      "row left for PID %lld after the stress", t.rows[i].v[C_PID]);
 	free(t.rows);
 	close(s->exfd);
-	if (measure(ctl.pid, ctl.sl[0], TTH_OP_KMALLOC_VAR, 1000, 128, 0, &d))
+	if (pin(ctl.pid, 0) ||
+	    slot_op(ctl.sl[0], TTH_OP_KMALLOC_VAR, 1000, 128, 0) ||
+	    measure(ctl.pid, ctl.sl[0], TTH_OP_KMALLOC_VAR, 1000, 128, 0, &d))
 		return -1;
 	expect_alloc(&e, 1000, 128);
 	if (check_delta("control process after stress", &d, &e))
