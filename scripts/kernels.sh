@@ -129,6 +129,30 @@ fetch_vmlinuz() {
 	rm -rf "$tmp" "$hostdir"
 }
 
+# extract_vmlinux BZIMAGE OUT: the uncompressed ELF kernel inside a bzImage, kept only if it has
+# the PVH entry note: QEMU boots that directly, skipping the slow decompression under TCG.
+# Writes OUT.none when there is no such kernel (then vm.sh boots the bzImage).
+extract_vmlinux() {
+	local img=$1 out=$2 magic tool off
+	[ -f "$out" ] || [ -f "$out.none" ] && return 0
+	for magic in 'xz:\xfd\x37\x7a\x58\x5a\x00' 'zstd:\x28\xb5\x2f\xfd' 'gzip:\x1f\x8b\x08'; do
+		tool=${magic%%:*}
+		for off in $(LC_ALL=C grep -obUaP "${magic#*:}" "$img" 2>/dev/null | cut -d: -f1 | head -n 4); do
+			tail -c +$((off + 1)) "$img" | "$tool" -dc 2>/dev/null >"$out.part" || true
+			if [ "$(head -c 4 "$out.part" | od -An -tx1 | tr -d ' ')" = 7f454c46 ]; then
+				# XEN_ELFNOTE_PHYS32_ENTRY (0x12) in a Xen note: the PVH entry point
+				if readelf -n "$out.part" 2>/dev/null | grep -A1 '^ *Xen ' | grep -q '0x00000012'; then
+					mv "$out.part" "$out"
+					return 0
+				fi
+				break 2
+			fi
+		done
+	done
+	rm -f "$out.part"
+	: >"$out.none"
+}
+
 # headers_dir ROOT RELEASE -> the kbuild dir of RELEASE as seen inside ROOT
 headers_dir() {
 	local d
@@ -157,6 +181,7 @@ fetch() {
 		if [ -f "$dir/vmlinuz-$rel" ] && headers_dir "$root" "$rel" >/dev/null &&
 			{ suite_is_host "$suite" || [ -f "$root/.tracer-chroot" ]; } &&
 			env_installed "$suite" "linux-headers-$rel"; then
+			extract_vmlinux "$dir/vmlinuz-$rel" "$dir/vmlinux-$rel"
 			report "$id"
 			return 0
 		fi
@@ -183,7 +208,8 @@ fetch() {
 		fetch_vmlinuz "$suite" "$rel" "$dir/vmlinuz-$rel.part"
 		mv "$dir/vmlinuz-$rel.part" "$dir/vmlinuz-$rel"
 	fi
-	find "$dir" -maxdepth 1 -name 'vmlinuz-*' ! -name "vmlinuz-$rel" -delete
+	find "$dir" -maxdepth 1 -name 'vmlinu[xz]-*' ! -name "vmlinu[xz]-$rel*" -delete
+	extract_vmlinux "$dir/vmlinuz-$rel" "$dir/vmlinux-$rel"
 
 	{
 		echo "KID=$id"
