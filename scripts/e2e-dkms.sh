@@ -260,8 +260,10 @@ rpm_payload() { mkdir -p "$2" && (cd "$2" && rpm2cpio "$1" | cpio -idm --quiet);
 # files_under DIR: the regular files under DIR, relative, sorted
 files_under() { (cd "$1" && find . -type f | sed 's|^\./||' | LC_ALL=C sort); }
 
-# modules_of KVER: tracer.ko files DKMS installed for KVER
-modules_of() { find "$ROOT/lib/modules/$1" -name 'tracer.ko*' 2>/dev/null | sed "s|^$ROOT||"; }
+# modules_of KVER: tracer.ko files DKMS installed for KVER (compressed: as .ko)
+modules_of() {
+	find "$ROOT/lib/modules/$1" -name 'tracer.ko*' 2>/dev/null | sed -E "s|^$ROOT||; s/\.ko\.(xz|zst|gz)$/.ko/"
+}
 
 kernel_of() { # PATTERN: the release of $ROOT's kernel matching PATTERN
 	find "$ROOT/lib/modules" -mindepth 1 -maxdepth 1 -printf '%f\n' | grep -E "$1" | sort -V | tail -n1
@@ -425,16 +427,16 @@ K1=$(kernel_of '^6\.1\.[0-9]+-[0-9]+-amd64$')
 note "kernel 1: $K1"
 
 cp "$DEB" ${UTILS_DEB:+"$UTILS_DEB"} "$ROOT/tmp/"
-debs=("./tmp/$(basename "$DEB")")
-[ -z "$UTILS_DEB" ] || debs+=("./tmp/$(basename "$UTILS_DEB")")
-if in_root sh -c "cd / && apt-get -q install -y --no-download ${debs[*]}" \
+debs=("/tmp/$(basename "$DEB")")
+[ -z "$UTILS_DEB" ] || debs+=("/tmp/$(basename "$UTILS_DEB")")
+if in_root apt-get -q install -y "${debs[@]}" \
 	>"$LOGS/install.log" 2>&1; then
-	ok "apt-get install ${debs[*]#./tmp/} (in the chroot)"
+	ok "apt-get install ${debs[*]#/tmp/} (in the chroot)"
 else
-	abort "apt-get install ${debs[*]#./tmp/}" "$(logtail "$LOGS/install.log")"
+	abort "apt-get install ${debs[*]#/tmp/}" "$(logtail "$LOGS/install.log")"
 fi
 rm -f "$ROOT"/tmp/*.deb
-eq "DKMS installed the module for $K1" "$(modules_of "$K1")" "/lib/modules/$K1/updates/dkms/tracer.ko"
+eq "DKMS installed the module for $K1 (tracer.ko*)" "$(modules_of "$K1")" "/lib/modules/$K1/updates/dkms/tracer.ko"
 check "dkms status: tracer/$VERSION installed for $K1" dkms_installed_for "$K1"
 eq "module built for $K1 (vermagic)" \
 	"$(in_root modinfo -F vermagic "/lib/modules/$K1/updates/dkms/tracer.ko" 2>&1 | cut -d' ' -f1)" "$K1"
@@ -465,7 +467,7 @@ K2=$(kernel_of '^6\.12\.')
 note "kernel 2: ${K2:-none}"
 check "the kernel's dkms hook built tracer for ${K2:-6.12}" \
 	grep -q "autoinstall for kernel.*${K2:-6.12}" "$LOGS/kernel-6.12.log"
-eq "DKMS installed the module for ${K2:-6.12}" "$(modules_of "${K2:-none}")" \
+eq "DKMS installed the module for ${K2:-6.12} (tracer.ko*)" "$(modules_of "${K2:-none}")" \
 	"/lib/modules/$K2/updates/dkms/tracer.ko"
 check "dkms status: tracer/$VERSION installed for ${K2:-6.12}" dkms_installed_for "${K2:-none}"
 
@@ -497,15 +499,18 @@ for fk in 6.1.0-99-e2e-nokprobes 5.4.0-99-e2e-old; do
 		notok "dkms build for $fk: refused by BUILD_EXCLUSIVE (exit 77)" "exit $rc: $(logtail "$LOGS/build-$fk.log" 2)"
 	fi
 done
-# The control: BUILD_EXCLUSIVE alone (AUTOINSTALL forced by an /etc/dkms override)
-# is what makes dkms 3.0.10's hook fail. Evidence for the choice, not a requirement.
-echo 'AUTOINSTALL="yes"' >"$ROOT/etc/dkms/tracer.conf"
+# The control: BUILD_EXCLUSIVE alone (dkms.conf without the AUTOINSTALL part) is
+# what makes dkms 3.0.10's hook fail (exit 11). Evidence for the choice.
+conf=$ROOT/usr/src/tracer-$VERSION/dkms.conf
+cp -p "$conf" "$RUN/dkms.conf.orig"
+sed -i '/^_tracer_args=/,$d' "$conf"
 rc=0
 in_root /etc/kernel/postinst.d/dkms 6.1.0-99-e2e-nokprobes >"$LOGS/hook-control.log" 2>&1 || rc=$?
-rm -f "$ROOT/etc/dkms/tracer.conf"
+cp -p "$RUN/dkms.conf.orig" "$conf"
 # shellcheck disable=SC2016 # dpkg-query's format
-note "control: with BUILD_EXCLUSIVE alone, dkms $(in_root dpkg-query -W -f='${Version}' dkms)'s kernel hook exits $rc" \
-	"($(grep -m1 -o 'BUILD_EXCLUSIVE directive[^.]*' "$LOGS/hook-control.log" || true))"
+note "control: with BUILD_EXCLUSIVE alone, the kernel hook of dkms" \
+	"$(in_root dpkg-query -W -f='${Version}' dkms) exits $rc:" \
+	"$(grep -E -m2 'BUILD_EXCLUSIVE directive|failed' "$LOGS/hook-control.log" | tr '\n' ' ')"
 rm -rf "$ROOT/lib/modules/6.1.0-99-e2e-nokprobes" "$ROOT/lib/modules/5.4.0-99-e2e-old"
 rm -rf "$ROOT"/var/lib/dkms/tracer/*/6.1.0-99-e2e-nokprobes "$ROOT"/var/lib/dkms/tracer/*/5.4.0-99-e2e-old
 

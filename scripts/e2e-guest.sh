@@ -66,10 +66,17 @@ eq "booted kernel $KVER" "$(uname -r)" "$KVER"
 check "tracer.ko loaded at boot (lsmod, /sys/module/tracer)" \
 	sh -c 'lsmod | grep -q "^tracer " && test -d /sys/module/tracer'
 check "systemd-modules-load.service succeeded" systemctl is-active --quiet systemd-modules-load.service
-check "systemd-modules-load inserted tracer" \
-	sh -c 'journalctl -b -o cat -u systemd-modules-load.service | grep -Fx "Inserted module '\''tracer'\''"'
+# (Its early messages may reach the journal through kmsg, without the unit.)
+inserted_at_boot() {
+	journalctl -b -o short-monotonic | grep -F "systemd-modules-load[" |
+		grep -F "Inserted module 'tracer'" || {
+		journalctl -b -o short-monotonic | grep -i -m3 tracer
+		return 1
+	}
+}
+check "systemd-modules-load inserted tracer" inserted_at_boot
 eq "module from DKMS: $(modinfo -n tracer 2>&1)" \
-	"$(modinfo -n tracer 2>&1 | sed 's/\.ko.*$/.ko/')" "/lib/modules/$KVER/updates/dkms/tracer.ko"
+	"$(modinfo -n tracer 2>&1 | sed -E 's/\.ko\.(xz|zst|gz)$/.ko/')" "/lib/modules/$KVER/updates/dkms/tracer.ko"
 eq "module version" "$(cat /sys/module/tracer/version 2>&1)" "$VERSION"
 check "dkms status: installed for $KVER" \
 	sh -c "dkms status -m tracer -k '$KVER' | grep -q ': installed'"
