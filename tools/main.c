@@ -171,12 +171,52 @@ int read_file(const char *path, char *buf, size_t size)
 	return (int)n;
 }
 
-/* Make a command name printable on one line of a table. */
+/* Length of the valid UTF-8 sequence at s (2..4), or 0. */
+static int utf8_seq(const unsigned char *s)
+{
+	int n, i;
+
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	for (i = 1; i < n; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	return n;
+}
+
+/* Make a command name printable on one line of a table: control
+ * characters and bytes that are not UTF-8 become '?'.
+ */
 void sanitize_comm(char *s)
 {
+	unsigned char *p = (unsigned char *)s;
+
+	while (*p) {
+		int n = *p >= 0x80 ? utf8_seq(p) : 1;
+
+		if (n == 0 || *p < 0x20 || *p == 0x7f) {
+			*p++ = '?';
+			continue;
+		}
+		p += n;
+	}
+}
+
+/* Columns a sanitized string takes: its UTF-8 characters. */
+int text_width(const char *s)
+{
+	int w = 0;
+
 	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			*s = '?';
+		if (((unsigned char)*s & 0xc0) != 0x80)
+			w++;
+	return w;
 }
 
 void read_comm(pid_t pid, char *buf, size_t size)

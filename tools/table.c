@@ -192,7 +192,7 @@ static void table_sort_(struct table *t, int key, bool reverse, bool rates)
 {
 	size_t i;
 
-	if (key == SORT_NONE)
+	if (key == SORT_NONE || t->n < 2)
 		return;
 	sort_key_g = key;
 	sort_rates_g = rates;
@@ -361,7 +361,7 @@ static void print_line(FILE *f, struct cells *c, size_t l, int hl_col, int maxw)
 
 	for (i = 0; i < c->ncols; i++) {
 		const char *s = c->s[l][i];
-		int pad = c->width[i] - (int)strlen(s);
+		int pad = c->width[i] - text_width(s);
 
 		if (i)
 			pos += sprintf(line + pos, "  ");
@@ -376,8 +376,14 @@ static void print_line(FILE *f, struct cells *c, size_t l, int hl_col, int maxw)
 	}
 	while (pos && line[pos - 1] == ' ')
 		line[--pos] = '\0';
-	if (maxw > 0 && pos > maxw) {
-		pos = maxw;
+	if (maxw > 0 && text_width(line) > maxw) {	/* cut at a character */
+		int cols = 0, i;
+
+		for (i = 0; i < pos; i++) {
+			if (((unsigned char)line[i] & 0xc0) != 0x80 && cols++ == maxw)
+				break;
+		}
+		pos = i;
 		line[pos] = '\0';
 	}
 	if (hl_start >= 0 && hl_start < pos) {
@@ -433,7 +439,7 @@ static void table_print_text(FILE *f, const struct table *t, const struct show_o
 				snprintf(c.s[l][col++], CELL, "%d", (int)r->ppid);
 			snprintf(comm, sizeof(comm), "%.31s", r->comm);
 			sanitize_comm(comm);
-			snprintf(c.s[l][col++], CELL, "%.16s", comm);
+			snprintf(c.s[l][col++], CELL, "%s", comm);
 		} else {
 			row_sum(t, &total);
 			r = &total;
@@ -447,8 +453,8 @@ static void table_print_text(FILE *f, const struct table *t, const struct show_o
 	}
 	for (col = 0; col < c.ncols; col++)
 		for (l = 0; l < c.nlines; l++)
-			if ((int)strlen(c.s[l][col]) > c.width[col])
-				c.width[col] = (int)strlen(c.s[l][col]);
+			if (text_width(c.s[l][col]) > c.width[col])
+				c.width[col] = text_width(c.s[l][col]);
 	if (c.width[0] < 7)
 		c.width[0] = 7;	/* room for any PID: stable columns */
 	if (o->ppid && c.width[1] < 7)

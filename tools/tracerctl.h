@@ -85,6 +85,7 @@ int parse_seconds(const char *s, double *sec);
 int parse_count(const char *s, unsigned long *n);
 int read_file(const char *path, char *buf, size_t size);	/* -> len or -errno */
 void sanitize_comm(char *s);
+int text_width(const char *s);
 void read_comm(pid_t pid, char *buf, size_t size);
 pid_t tid_to_tgid(pid_t tid);
 

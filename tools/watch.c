@@ -124,13 +124,14 @@ static int sample(struct watch *w, struct table *t)
 		table_add(t, r);
 	}
 	table_free(&all);
-	qsort(t->rows, t->n, sizeof(*t->rows), row_pid_cmp);
+	if (t->n > 1)
+		qsort(t->rows, t->n, sizeof(*t->rows), row_pid_cmp);
 
 	w->dt = w->have_prev ? tnow - w->prev_time : 0;
 	for (i = 0; i < t->n; i++) {
 		struct row *r = &t->rows[i], *p = NULL;
 
-		if (w->have_prev)
+		if (w->have_prev && w->prev.n)
 			p = bsearch(r, w->prev.rows, w->prev.n, sizeof(*r), row_pid_cmp);
 		r->has_rate = w->have_prev && w->dt > 0;
 		if (!r->has_rate)
@@ -144,7 +145,8 @@ static int sample(struct watch *w, struct table *t)
 	table_free(&w->prev);
 	w->prev = *t;
 	w->prev.rows = xrealloc(NULL, (t->n ? t->n : 1) * sizeof(*t->rows));
-	memcpy(w->prev.rows, t->rows, t->n * sizeof(*t->rows));
+	if (t->n)
+		memcpy(w->prev.rows, t->rows, t->n * sizeof(*t->rows));
 	w->prev.cap = t->n;
 	w->prev_time = tnow;
 	w->have_prev = true;

@@ -2,7 +2,9 @@
 # tests/tracerctl/host-check.sh: host-side checks of tools/ (no VM needed):
 # tracerctl builds warning-free with Debian's hardening flags and statically,
 # `make install` installs the expected files, the man pages render without a
-# warning, the bash completion completes commands, options, columns and PIDs.
+# warning, the bash completion completes commands, options, columns and PIDs;
+# as root, show/watch/status against a fake /proc/tracer with ASan and UBSan
+# (fakeenv.sh, fake-checks.sh).
 # Prints "ok N - ..." / "not ok N - ..." and "P passed, F failed".
 set -uo pipefail
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
@@ -73,6 +75,32 @@ fi
 got=$(complete_line tracerctl run -- tru)
 case " $got " in *" true "*) ok "completion: 'tracerctl run -- tru' -> true" ;;
 *) notok "completion: 'tracerctl run -- tru' -> true" "'$got'" ;; esac
+
+# Output of show, watch (also on a pseudo-terminal) and status against a fake
+# /proc/tracer and /sys/module/tracer, with AddressSanitizer and UBSan.
+if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null; then
+	san=(-fsanitize=address -fsanitize=undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)
+	if gcc -std=gnu11 -Wall -Wextra -Werror -O1 -g "${san[@]}" -D_GNU_SOURCE \
+		-I"$TOP/src/uapi" -DTRACER_VERSION="\"$(cat "$TOP/VERSION")\"" \
+		-o "$tmp/tracerctl-san" "$TOP"/tools/{main,table,run,watch}.c >"$tmp/log" 2>&1 &&
+		gcc -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -o "$tmp/ptyrun" \
+			"$TOP/tests/tracerctl/ptyrun.c" >>"$tmp/log" 2>&1; then
+		ok "sanitizer build (ASan, UBSan)"
+		while IFS= read -r line; do
+			case $line in
+			"ok - "*) ok "fake table: ${line#ok - }" ;;
+			"not ok - "*) rest=${line#not ok - }; notok "fake table: ${rest%% # *}" "${rest#* # }" ;;
+			*) echo "$line" ;;
+			esac
+		done < <("$TOP/tests/tracerctl/fakeenv.sh" "$TOP/tests/tracerctl/fake-checks.sh" \
+			"$tmp/tracerctl-san" "$tmp/ptyrun" 2>&1)
+	else
+		notok "sanitizer build (ASan, UBSan)"
+		sed 's/^/#   /' "$tmp/log" | tail -n 20
+	fi
+else
+	echo "# not root (or no unshare): fake-table checks skipped"
+fi
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -1,0 +1,106 @@
+#!/bin/bash
+# tests/tracerctl/fake-checks.sh TRACERCTL PTYRUN: output checks of tracerctl
+# against the fake /proc/tracer and /sys/module/tracer of fakeenv.sh (run it
+# through fakeenv.sh; host-check.sh does, with an ASan/UBSan build).
+# Prints "ok - ..." / "not ok - ..." lines.
+set -uo pipefail
+T=$1 PTYRUN=$2
+tmp=$(mktemp -d /tmp/tracerctl-fc.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+export ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1
+
+ok() { echo "ok - $1"; }
+notok() { echo "not ok - $1${2:+ # $2}"; }
+
+# expect NAME RC CMD...: exit status RC, no sanitizer report; $tmp/out, $tmp/err
+expect() {
+	local name=$1 want=$2 rc=0
+	shift 2
+	"$@" >"$tmp/out" 2>"$tmp/err" || rc=$?
+	if grep -q 'runtime error\|AddressSanitizer\|LeakSanitizer' "$tmp/err"; then
+		notok "$name" "sanitizer: $(grep -m1 'runtime error\|ERROR' "$tmp/err")"
+		sed 's/^/#   /' "$tmp/err" | head -n 30
+		return 1
+	fi
+	if [ "$rc" != "$want" ]; then
+		notok "$name" "exit status $rc, expected $want"
+		sed 's/^/#   /' "$tmp/out" "$tmp/err" | head -n 30
+		return 1
+	fi
+	return 0
+}
+
+# same NAME WANT GOT
+same() {
+	if [ "$2" = "$3" ]; then ok "$1"; else
+		notok "$1" "got: $(printf '%s' "$3" | tr '\n' '|')"
+		echo "#   want: $(printf '%s' "$2" | tr '\n' '|')"
+	fi
+}
+
+if expect "show" 0 "$T" show; then
+	same "show: aligned table, names sanitized" \
+"    PID  COMM          kmalloc  kfree  kmalloc_mem  kfree_mem  sched  up  down  lock  unlock
+4194301  fake-1            300    200   3000000000       1536      7   1     1     2       3
+4194302  we\"ird\\ ?é?x      600    400   6000000000       3072     14   2     1     2       3
+4194303  fake-3            900    600   9000000000       4608     21   3     1     2       3" \
+		"$(cat "$tmp/out")"
+fi
+expect "show -h" 0 "$T" show -h -s kmalloc 4194301 4194303 &&
+	same "show -h -s kmalloc PID PID: human sizes, order" \
+		"4194303 8.4G 4.5K|4194301 2.8G 1.5K|" \
+		"$(awk 'NR > 1 { printf "%s %s %s|", $1, $5, $6 }' "$tmp/out")"
+expect "show --json" 0 "$T" show --json 4194302 &&
+	same "show --json: escaping" \
+		'{"processes": [
+  {"pid": 4194302, "comm": "we\"ird\\ \u0001é\u00ffx", "kmalloc": 600, "kfree": 400, "kmalloc_mem": 6000000000, "kfree_mem": 3072, "sched": 14, "up": 2, "down": 1, "lock": 2, "unlock": 3}
+]}' "$(cat "$tmp/out")"
+expect "show --csv" 0 "$T" show --csv -s comm -r &&
+	same "show --csv -s comm -r: quoting, order" \
+		"pid,comm,kmalloc,kfree,kmalloc_mem,kfree_mem,sched,up,down,lock,unlock
+4194302,\"we\"\"ird\\ $(printf '\001\303\251\377')x\",600,400,6000000000,3072,14,2,1,2,3
+4194303,fake-3,900,600,9000000000,4608,21,3,1,2,3
+4194301,fake-1,300,200,3000000000,1536,7,1,1,2,3" "$(cat "$tmp/out")"
+expect "show a missing PID" 1 "$T" show 4194301 4194304 &&
+	same "show PID missing-PID: row, message" "4194301|tracerctl: show 4194304: no such process" \
+		"$(awk 'NR > 1 { print $1 }' "$tmp/out")|$(cat "$tmp/err")"
+expect "watch -t" 0 "$T" watch -t -n 0.1 -c 3 &&
+	same "watch -t -c 3: 3 tables of 3 rows" "3 9" \
+		"$(grep -c '^# ' "$tmp/out") $(grep -c '^4194' "$tmp/out")"
+expect "watch rates" 0 "$T" watch -n 0.1 -c 2 --csv 4194303 &&
+	same "watch --csv rates of a constant table: 0" "0.000,0.000,0.000,0.000,0.000,0.000,0.000,0.000,0.000" \
+		"$(tail -n 1 "$tmp/out" | cut -d, -f4- | sort -u)"
+expect "watch --json" 0 "$T" watch -n 0.1 -c 2 --json -s pid -r &&
+	same "watch --json: 2 lines, reversed pid order" "2 4194303" \
+		"$(wc -l <"$tmp/out") $(head -n 1 "$tmp/out" | sed 's/.*"processes": \[{"pid": \([0-9]*\),.*/\1/')"
+if expect "watch on a terminal, every key" 0 "$PTYRUN" -s 12x70 -d 0.3 -k '>' -k '>>>>>>>>>>>>>' \
+	-k '<' -k '\033[C' -k '\033[D' -k r -k t -k h -k + -k - -k ' ' -k x -k q \
+	"$tmp/pty" -- "$T" watch -n 0.2; then
+	if grep -q 'termios restored' "$tmp/err" && grep -qF 'tracerctl watch' "$tmp/pty"; then
+		ok "watch on a terminal: keys, q, terminal restored"
+	else
+		notok "watch on a terminal: keys, q, terminal restored" "$(cat "$tmp/err")"
+	fi
+fi
+if expect "watch on a narrow terminal" 0 "$PTYRUN" -s 5x20 -d 0.5 -k q "$tmp/pty" -- "$T" watch -n 0.2; then
+	ok "watch on a 5x20 terminal"
+fi
+expect "status" 0 "$T" status &&
+	same "status: parameters and hooks" \
+		"parameters: source=kprobe maxactive=512 map_bits=14|hooked:     kmalloc  __kmalloc,kmalloc_trace" \
+		"$(grep '^parameters:' "$tmp/out")|$(grep '^hooked:' "$tmp/out")"
+expect "status --json" 0 "$T" status --json &&
+	same "status --json: hooked lists" '"kmalloc": ["__kmalloc", "kmalloc_trace"]' \
+		"$(grep -o '"kmalloc": \[[^]]*\]' "$tmp/out")"
+printf 'PID kmalloc kfree kmalloc_mem kfree_mem sched up down lock unlock\n' >/proc/tracer
+expect "empty table" 0 "$T" show --json && same "show --json, no process" '{"processes": []}' "$(cat "$tmp/out")"
+expect "empty table, watch" 0 "$T" watch -n 0.1 -c 1 && ok "watch, no process"
+printf 'PID kmalloc extra kfree\n4194301 1 99 2\n' >/proc/tracer
+expect "other columns" 0 "$T" show --csv &&
+	same "show: columns found by name, unknown ones ignored" "4194301,fake-1,1,2,0,0,0,0,0,0,0" \
+		"$(tail -n 1 "$tmp/out")"
+printf 'garbage\n' >/proc/tracer
+expect "bad header: exit 1" 1 "$T" show && same "bad header: message" \
+	"tracerctl: /proc/tracer: unexpected format" "$(cat "$tmp/err")"
+printf 'PID kmalloc\n12 x\n' >/proc/tracer
+expect "bad row: exit 1" 1 "$T" show && ok "bad row: exit 1"
