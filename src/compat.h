@@ -42,51 +42,55 @@
  *	large variable sizes.
  * One kmalloc() is counted once: a hooked entry point called from inside
  * another one (or tail-called by it) is not counted again (probes.c).
+ * kmalloc(0) returns ZERO_SIZE_PTR from an any-size entry point before
+ * the kmem:kmalloc tracepoint fires: the tracepoint source watches those
+ * entry points for size 0 with plain kprobes.
  */
 struct tracer_kmalloc_sym {
 	const char *name;
 	unsigned int size_arg;
+	bool any_size;	/* takes any size, 0 too (not a cache or large one) */
 };
 
 #if TRACER_KERNEL_AT_LEAST(6, 11)
 #define TRACER_KMALLOC_SYMS {					\
-	{ "__kmalloc_noprof", 0 },				\
-	{ "__kmalloc_node_noprof", 0 },				\
-	{ "__kmalloc_cache_noprof", 2 },			\
-	{ "__kmalloc_cache_node_noprof", 3 },			\
-	{ "__kmalloc_large_noprof", 0 },			\
-	{ "__kmalloc_large_node_noprof", 0 },			\
-	{ "__kmalloc_node_track_caller_noprof", 0 },		\
+	{ "__kmalloc_noprof", 0, true },			\
+	{ "__kmalloc_node_noprof", 0, true },			\
+	{ "__kmalloc_cache_noprof", 2, false },			\
+	{ "__kmalloc_cache_node_noprof", 3, false },		\
+	{ "__kmalloc_large_noprof", 0, false },			\
+	{ "__kmalloc_large_node_noprof", 0, false },		\
+	{ "__kmalloc_node_track_caller_noprof", 0, true },	\
 }
 #elif TRACER_KERNEL_AT_LEAST(6, 10)
 #define TRACER_KMALLOC_SYMS {					\
-	{ "__kmalloc_noprof", 0 },				\
-	{ "__kmalloc_node_noprof", 0 },				\
-	{ "kmalloc_trace_noprof", 2 },				\
-	{ "kmalloc_node_trace_noprof", 3 },			\
-	{ "kmalloc_large_noprof", 0 },				\
-	{ "kmalloc_large_node_noprof", 0 },			\
-	{ "__kmalloc_node_track_caller_noprof", 0 },		\
+	{ "__kmalloc_noprof", 0, true },			\
+	{ "__kmalloc_node_noprof", 0, true },			\
+	{ "kmalloc_trace_noprof", 2, false },			\
+	{ "kmalloc_node_trace_noprof", 3, false },		\
+	{ "kmalloc_large_noprof", 0, false },			\
+	{ "kmalloc_large_node_noprof", 0, false },		\
+	{ "__kmalloc_node_track_caller_noprof", 0, true },	\
 }
 #elif TRACER_KERNEL_AT_LEAST(6, 1)
 #define TRACER_KMALLOC_SYMS {					\
-	{ "__kmalloc", 0 },					\
-	{ "__kmalloc_node", 0 },				\
-	{ "kmalloc_trace", 2 },					\
-	{ "kmalloc_node_trace", 3 },				\
-	{ "kmalloc_large", 0 },					\
-	{ "kmalloc_large_node", 0 },				\
-	{ "__kmalloc_node_track_caller", 0 },			\
+	{ "__kmalloc", 0, true },				\
+	{ "__kmalloc_node", 0, true },				\
+	{ "kmalloc_trace", 2, false },				\
+	{ "kmalloc_node_trace", 3, false },			\
+	{ "kmalloc_large", 0, false },				\
+	{ "kmalloc_large_node", 0, false },			\
+	{ "__kmalloc_node_track_caller", 0, true },		\
 }
 #else
 #define TRACER_KMALLOC_SYMS {					\
-	{ "__kmalloc", 0 },					\
-	{ "__kmalloc_node", 0 },				\
-	{ "kmem_cache_alloc_trace", 2 },			\
-	{ "kmem_cache_alloc_node_trace", 3 },			\
-	{ "kmalloc_order_trace", 0 },				\
-	{ "__kmalloc_track_caller", 0 },			\
-	{ "__kmalloc_node_track_caller", 0 },			\
+	{ "__kmalloc", 0, true },				\
+	{ "__kmalloc_node", 0, true },				\
+	{ "kmem_cache_alloc_trace", 2, false },			\
+	{ "kmem_cache_alloc_node_trace", 3, false },		\
+	{ "kmalloc_order_trace", 0, false },			\
+	{ "__kmalloc_track_caller", 0, true },			\
+	{ "__kmalloc_node_track_caller", 0, true },		\
 }
 #endif
 

@@ -70,10 +70,11 @@ struct tracer_kprobe {
 };
 
 struct tracer_kmalloc_probe {
-	struct kretprobe rp;
+	struct kretprobe rp;		/* source=kprobe */
+	struct kprobe zero;		/* source=tracepoint: size 0 calls */
 	unsigned int size_arg;
 	unsigned long start, len;	/* the function's text */
-	bool registered;
+	bool registered, zero_registered;
 };
 
 /* What a kmalloc entry handler hands to its return handler. */
@@ -247,11 +248,26 @@ static int tracer_kmalloc_ret(struct kretprobe_instance *ri,
 	return 0;
 }
 
+/*
+ * kmalloc(0) leaves before the kmem:kmalloc tracepoint: with that source,
+ * a kprobe on each any-size entry point counts the calls asking for 0.
+ */
+static int tracer_kmalloc_zero_pre(struct kprobe *kp, struct pt_regs *regs)
+{
+	if (regs_get_kernel_argument(regs, 0) || !tracer_active() ||
+	    !in_task() ||
+	    tracer_kmalloc_nested(*(unsigned long *)kernel_stack_pointer(regs)))
+		return 0;
+	tracer_account_kmalloc(ZERO_SIZE_PTR, 0);
+	return 0;
+}
+
 static void tracer_tp_kmalloc(void *data, unsigned long call_site,
 			      const void *ptr, size_t bytes_req,
 			      size_t bytes_alloc, gfp_t gfp_flags)
 {
-	if (!tracer_active() || !in_task() ||
+	/* Size 0 is counted by tracer_kmalloc_zero_pre(), never twice. */
+	if (!bytes_req || !tracer_active() || !in_task() ||
 	    tracer_kmalloc_nested(call_site))
 		return;
 	tracer_account_kmalloc(ptr, bytes_req);
@@ -374,6 +390,18 @@ static void tracer_unregister_tps(void)
 {
 	int i;
 
+	for (i = 0; i < ARRAY_SIZE(tracer_kmalloc); i++) {
+		struct kprobe *zero = &tracer_kmalloc[i].zero;
+
+		if (!tracer_kmalloc[i].zero_registered)
+			continue;
+		unregister_kprobe(zero);
+		tracer_kmalloc[i].zero_registered = false;
+		if (zero->nmissed)
+			pr_warn("tracer: %s: %lu hits inside another probe handler\n",
+				zero->symbol_name, zero->nmissed);
+	}
+
 	for (i = 0; i < ARRAY_SIZE(tracer_tps); i++) {
 		if (tracer_tps[i].tp)
 			tracepoint_probe_unregister(tracer_tps[i].tp,
@@ -414,6 +442,24 @@ static int tracer_register_tps(void)
 			return ret;
 		}
 		tracer_tps[i].tp = tp[i];
+	}
+	for (i = 0; i < ARRAY_SIZE(tracer_kmalloc); i++) {
+		struct tracer_kmalloc_probe *kp = &tracer_kmalloc[i];
+
+		if (!tracer_kmalloc_syms[i].any_size)
+			continue;
+		kp->zero.symbol_name = tracer_kmalloc_syms[i].name;
+		kp->zero.pre_handler = tracer_kmalloc_zero_pre;
+		ret = register_kprobe(&kp->zero);
+		if (ret == -ENOENT)	/* not on this kernel */
+			continue;
+		if (ret) {
+			pr_err("tracer: cannot probe %s: %d\n",
+			       kp->zero.symbol_name, ret);
+			tracer_unregister_tps();
+			return ret;
+		}
+		kp->zero_registered = true;
 	}
 	return 0;
 }
@@ -517,7 +563,8 @@ unsigned long tracer_probes_nested(void)
 	for (i = 0; i < ARRAY_SIZE(tracer_kprobes); i++)
 		nested += tracer_kprobes[i].kp.nmissed;
 	for (i = 0; i < ARRAY_SIZE(tracer_kmalloc); i++)
-		nested += tracer_kmalloc[i].rp.kp.nmissed;
+		nested += tracer_kmalloc[i].rp.kp.nmissed +
+			  tracer_kmalloc[i].zero.nmissed;
 	return nested;
 }
 
@@ -539,11 +586,16 @@ int tracer_probes_hooked(char *buf, size_t len)
 			       tracer_kmalloc[i].rp.kp.symbol_name);
 		sep = ",";
 	}
-	if (tracer_source == TRACER_SRC_TP)
-		n += scnprintf(buf + n, len - n,
-			       "kmalloc=tracepoint:kmalloc%s kfree=tracepoint:kfree",
+	if (tracer_source == TRACER_SRC_TP) {
+		n += scnprintf(buf + n, len - n, "kmalloc=tracepoint:kmalloc%s",
 			       TRACER_KMALLOC_TP_HAS_NODE ?
 			       "" : ",tracepoint:kmalloc_node");
+		for (i = 0; i < ARRAY_SIZE(tracer_kmalloc); i++)
+			if (tracer_kmalloc[i].zero_registered)
+				n += scnprintf(buf + n, len - n, ",%s(size 0)",
+					       tracer_kmalloc[i].zero.symbol_name);
+		n += scnprintf(buf + n, len - n, " kfree=tracepoint:kfree");
+	}
 	for (i = 0; i < ARRAY_SIZE(tracer_kprobes); i++)
 		if (tracer_kprobes[i].registered)
 			n += scnprintf(buf + n, len - n, " %s=%s",
