@@ -28,7 +28,8 @@ static const char run_help[] =
 "Run COMMAND monitored from its first instruction and print its counts when\n"
 "it ends, to standard error (or FILE).  The exit status is COMMAND's (128+N if\n"
 "signal N killed it); 125 if tracerctl failed before running it, 126 if it\n"
-"could not be executed, 127 if it was not found.\n"
+"could not be executed, 127 if it was not found.  Run by a user other than\n"
+"root, COMMAND cannot gain privileges (no_new_privs: no set-user-ID).\n"
 "\n"
 "  -f, --follow-forks   also monitor the processes it forks, at any depth: a row\n"
 "                       per process and a total; wait until all have ended\n"
@@ -256,6 +257,17 @@ int cmd_run(int argc, char **argv)
 		} while (n < 0 && errno == EINTR);
 		if (n != 1)
 			_exit(EXIT_RUN_FAILED);	/* the parent could not add us */
+		/*
+		 * A user's own process stays monitored across execve(): were
+		 * it a set-user-ID program, that user would see the counts of
+		 * a privileged process.  Like ptrace, do not let it gain
+		 * privileges, unless root runs it.
+		 */
+		if (geteuid() != 0 && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)) {
+			err = errno;
+			write_all(ex[1], &err, sizeof(err));
+			_exit(EXIT_RUN_FAILED);
+		}
 		execvp(argv[0], argv);
 		err = errno;
 		write_all(ex[1], &err, sizeof(err));

@@ -393,6 +393,12 @@ test_permissions() {
 		not_ok "non-root run: counts reported" "kmalloc_mem '$_k' < 1000"
 		show_files "$TMP/nr.json"
 	fi
+	t "$ASUSER" $NOBODY $NOBODY "$T" run -- cat /proc/self/status
+	result "non-root run: the command cannot gain privileges (no_new_privs)" \
+		"$(grep -q '^NoNewPrivs:[[:space:]]*1$' "$TMP/out" || echo "exit status $RC, $(grep NoNewPrivs "$TMP/out")")"
+	t "$T" run -- cat /proc/self/status
+	result "root run: no_new_privs not set" \
+		"$(grep -q '^NoNewPrivs:[[:space:]]*0$' "$TMP/out" || echo "exit status $RC, $(grep NoNewPrivs "$TMP/out")")"
 	chmod "$_hmode" /dev/tracer_helper
 	chmod "$_mode" /dev/tracer
 	cleanup
