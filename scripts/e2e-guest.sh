@@ -57,7 +57,7 @@ tracer_remove() {
 	if command -v tracerctl >/dev/null; then tracerctl remove "$1"; else tracer-e2e-ioctl remove "$1"; fi
 }
 
-say "start: kernel $(uname -r), tracer-dkms $VERSION, $(nproc) CPUs," \
+say "start: up $(cut -d' ' -f1 /proc/uptime) s: kernel $(uname -r), tracer-dkms $VERSION, $(nproc) CPUs," \
 	"client $(command -v tracerctl || command -v tracer-e2e-ioctl)"
 
 eq "booted kernel $KVER" "$(uname -r)" "$KVER"
@@ -131,6 +131,6 @@ udevadm settle
 check "after autoload: /dev/tracer char 10:42, $DEV_OWNER:$DEV_GROUP $DEV_MODE" dev_is
 
 say "missed events: $(cat /sys/module/tracer/parameters/missed 2>&1)"
-say "done"
+say "done: up $(cut -d' ' -f1 /proc/uptime) s"
 sync
 systemctl --force --force poweroff
