@@ -154,3 +154,11 @@ debug-kernel:
 
 check-debug:
 	@$(TOP)/scripts/check-debug.sh
+
+# --- Benchmark (bench/bench.sh; not part of make check) ---
+#   make bench    tracer.ko's cost vs no module, bare probes and bpftrace, in one QEMU boot
+#                 per kernel (BENCH_KERNELS, default 6.1); table, bench/out/results.json, bench.png
+.PHONY: bench
+
+bench:
+	@$(TOP)/bench/bench.sh
