@@ -1,7 +1,8 @@
 #!/bin/bash
 # build.sh ID OUTDIR: build tracer.ko (and the test helper module, when tests/helper has sources)
 # for kernel ID with W=1, in that kernel's build environment (host or suite chroot), from a fresh
-# copy of the checkout, and copy the .ko files to OUTDIR.
+# copy of the checkout (in $TRACER_CACHE/build/<checkout>/ID on the host, /build/<checkout>/ID in
+# a chroot), and copy the .ko files to OUTDIR.
 #
 # The build log goes to $BUILD_LOG (default OUTDIR/build.log). TRACER_SPARSE=1 adds C=2 (sparse).
 # Exit status: 0 built and no warning from our sources; 1 build failed; 3 built, but with
@@ -17,11 +18,13 @@ log=${BUILD_LOG:-$outdir/build.log}
 KREL='' KDIR='' KENV='' KROOT='' KSUITE=''
 eval "$("$TOP/scripts/kernels.sh" info "$id")"
 
+# Build trees live in the cache (per checkout, per kernel), out of reach of `make clean`.
+key=$(printf '%s' "$TOP" | md5sum | cut -c1-10)
 if [ "$KENV" = host ]; then
-	tree=$TOP/build/$id/tree # as seen by make
-	hosttree=$tree           # as seen from here
+	tree=$TRACER_CACHE/build/$key/$id # as seen by make
+	hosttree=$tree                    # as seen from here
 else
-	tree=/build/$id
+	tree=/build/$key/$id
 	hosttree=$KROOT$tree
 fi
 copy_tree "$hosttree"
