@@ -86,11 +86,7 @@ install_headers() { # SUITE RELEASE
 	env_installed "$suite" "$pkg" && return 0
 	msg "kernels: installing $pkg ($suite)"
 	# INITRD=No: a headers package may pull its image (6.12 in bookworm does); skip its initramfs.
-	local -a cmd=(env INITRD=No apt-get "${APT_OPTS[@]}" install -y --no-install-recommends "$pkg")
-	if ! in_env "$suite" "${cmd[@]}" >&2; then
-		env_apt_update "$suite"
-		in_env "$suite" "${cmd[@]}" >&2
-	fi
+	in_env "$suite" env INITRD=No apt-get "${APT_OPTS[@]}" install -y --no-install-recommends "$pkg" >&2
 }
 
 # fetch_vmlinuz SUITE RELEASE DEST: download the image package, extract only its vmlinuz
@@ -114,15 +110,12 @@ fetch_vmlinuz() {
 	mkdir -p "$hostdir"
 	chmod 777 "$hostdir"
 	# shellcheck disable=SC2016 # expanded by the inner shell
-	local -a cmd=(/bin/sh -c 'cd "$1" && shift && apt-get "$@"' dl "$dldir" "${APT_OPTS[@]}" download "$pkg")
-	if ! in_env "$suite" "${cmd[@]}" >&2; then
-		env_apt_update "$suite"
-		in_env "$suite" "${cmd[@]}" >&2
-	fi
+	in_env "$suite" /bin/sh -c 'cd "$1" && shift && apt-get "$@"' dl "$dldir" \
+		"${APT_OPTS[@]}" download "$pkg" >&2 || return 1
 	deb=$(find "$hostdir" -name "${pkg}_*.deb" | head -n1)
-	[ -n "$deb" ] || die "no $pkg .deb downloaded"
+	[ -n "$deb" ] || { msg "kernels: no $pkg .deb downloaded"; return 1; }
 	tmp=$(mktemp -d "$TRACER_CACHE/tmp.XXXXXX")
-	dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$tmp" --wildcards --no-anchored 'vmlinuz*'
+	dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$tmp" --wildcards --no-anchored 'vmlinuz*' || true
 	f=$(find "$tmp" -type f -name 'vmlinuz*' | head -n1)
 	[ -n "$f" ] || die "no vmlinuz in $deb"
 	mv "$f" "$dest"
@@ -188,26 +181,33 @@ fetch() {
 	fi
 
 	suite_is_host "$suite" || ensure_chroot "$suite"
-	if [ "${TRACER_REFRESH:-0}" = 1 ]; then
-		env_apt_update "$suite"
+	# Resolve, install the headers, fetch the image; if that fails with the package lists we
+	# have (none yet, or too old: the release is gone from the mirror), update them and redo.
+	local attempt
+	for attempt in 1 2; do
+		if [ "$attempt" = 2 ] || [ "${TRACER_REFRESH:-0}" = 1 ]; then
+			env_apt_update "$suite"
+		fi
+		rel=$(resolve_release "$id" || true)
+		if [ -z "$rel" ]; then
+			msg "kernels: $id: cannot resolve the release of $(kernel_meta "$id") in $suite"
+			continue
+		fi
+		[[ $rel =~ $(kernel_release_pattern "$id") ]] ||
+			die "$id: $(kernel_meta "$id") in $suite names '$rel', not a $id kernel"
+		install_headers "$suite" "$rel" || continue
+		if [ ! -f "$dir/vmlinuz-$rel" ]; then
+			fetch_vmlinuz "$suite" "$rel" "$dir/vmlinuz-$rel.part" || continue
+			mv "$dir/vmlinuz-$rel.part" "$dir/vmlinuz-$rel"
+		fi
+		break
+	done
+	if [ -z "$rel" ] || [ ! -f "$dir/vmlinuz-$rel" ] || ! env_installed "$suite" "linux-headers-$rel"; then
+		die "$id: could not fetch the kernel and headers of $(kernel_meta "$id") from $suite"
 	fi
-	rel=$(resolve_release "$id")
-	if [ -z "$rel" ]; then
-		env_apt_update "$suite"
-		rel=$(resolve_release "$id")
-	fi
-	[ -n "$rel" ] || die "$id: cannot resolve the release of $(kernel_meta "$id") in $suite"
-	[[ $rel =~ $(kernel_release_pattern "$id") ]] ||
-		die "$id: $(kernel_meta "$id") in $suite names '$rel', not a $id kernel"
-
-	install_headers "$suite" "$rel"
 	kdir=$(headers_dir "$root" "$rel") ||
 		die "$id: linux-headers-$rel installed but no headers in $root/lib/modules/$rel/build or /usr/src"
 
-	if [ ! -f "$dir/vmlinuz-$rel" ]; then
-		fetch_vmlinuz "$suite" "$rel" "$dir/vmlinuz-$rel.part"
-		mv "$dir/vmlinuz-$rel.part" "$dir/vmlinuz-$rel"
-	fi
 	find "$dir" -maxdepth 1 -name 'vmlinu[xz]-*' ! -name "vmlinu[xz]-$rel*" -delete
 	extract_vmlinux "$dir/vmlinuz-$rel" "$dir/vmlinux-$rel"
 
