@@ -107,7 +107,8 @@ qemu_args=(-accel tcg -cpu "${TRACER_VM_CPU:-max}" -smp "${TRACER_VM_SMP:-2}" -m
 	-kernel "$KVMLINUZ" -initrd "$work/initramfs.cpio" -append "$append")
 
 if [ "${TRACER_VM_SHELL:-0}" = 1 ]; then
-	exec "$qemu" "${qemu_args[@]}" -serial mon:stdio
+	"$qemu" "${qemu_args[@]}" -serial mon:stdio
+	exit
 fi
 
 mkdir -p "$(dirname "$log")"
