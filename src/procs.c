@@ -18,6 +18,7 @@
  * TRACER_REPORT_EXIT leave the table at exit like any other, but their
  * entry then waits on the session's exited list until read(2) takes it.
  */
+#include <linux/binfmts.h>
 #include <linux/capability.h>
 #include <linux/cred.h>
 #include <linux/moduleparam.h>
@@ -42,8 +43,9 @@
 struct tracer_session {
 	refcount_t ref;			/* the file, and each entry using it */
 	bool closed;			/* under tracer_procs_lock */
-	raw_spinlock_t lock;		/* protects exited */
+	raw_spinlock_t lock;		/* protects exited, queued */
 	struct list_head exited;
+	unsigned int queued;
 	struct pid_namespace *ns;	/* the opener's; dropped at close */
 };
 
@@ -55,6 +57,15 @@ static struct kmem_cache *tracer_proc_cache;
 static LLIST_HEAD(tracer_reserve);
 static atomic_t tracer_reserve_nr = ATOMIC_INIT(0);
 static atomic_long_t tracer_follow_missed = ATOMIC_LONG_INIT(0);
+static atomic_long_t tracer_reports_dropped = ATOMIC_LONG_INIT(0);
+
+/* Internal flag: added by CAP_SYS_ADMIN (or followed from such a process). */
+#define TRACER_PRIVILEGED	BIT(31)
+
+static unsigned int tracer_max_reports = 16384;
+module_param_named(max_reports, tracer_max_reports, uint, 0644);
+MODULE_PARM_DESC(max_reports,
+		 "exit reports queued on one open /dev/tracer at most; more are dropped and counted in missed (default 16384)");
 
 /*
  * Test-only switch: the next fail_alloc allocations of the module fail, so
@@ -78,7 +89,7 @@ static bool tracer_alloc_fails(void)
 	return false;
 }
 
-static struct tracepoint *tracer_exit_tp, *tracer_fork_tp;
+static struct tracepoint *tracer_exit_tp, *tracer_fork_tp, *tracer_exec_tp;
 static void *tracer_exit_fn;	/* the probe matching the kernel's prototype */
 
 struct tracer_proc *tracer_proc_find(struct pid *tgid)
@@ -166,31 +177,35 @@ static void tracer_proc_unlink(struct tracer_proc *p)
 }
 
 /*
- * Who may monitor @task: CAP_SYS_ADMIN, or the owner of the target (all of
- * its user and group IDs are the caller's, as ptrace's basic check demands).
+ * Who may monitor @task: CAP_SYS_ADMIN (returns TRACER_PRIVILEGED), or the
+ * owner of the target (all of its user and group IDs are the caller's, as
+ * ptrace's basic check demands; returns 0).  Else -EPERM.
  */
-static bool tracer_may_monitor(struct task_struct *task)
+static int tracer_may_monitor(struct task_struct *task)
 {
 	const struct cred *cred = current_cred(), *tcred;
 	bool ok;
 
 	if (capable(CAP_SYS_ADMIN))
-		return true;
+		return TRACER_PRIVILEGED;
 	rcu_read_lock();
 	tcred = __task_cred(task);
 	ok = uid_eq(cred->uid, tcred->euid) && uid_eq(cred->uid, tcred->suid) &&
 	     uid_eq(cred->uid, tcred->uid) && gid_eq(cred->gid, tcred->egid) &&
 	     gid_eq(cred->gid, tcred->sgid) && gid_eq(cred->gid, tcred->gid);
 	rcu_read_unlock();
-	return ok;
+	return ok ? 0 : -EPERM;
 }
 
 /*
- * Resolve a PID number of the caller's namespace to a referenced task.
- * A thread ID resolves to its thread; callers use its thread group.
+ * Resolve a PID number of the caller's namespace to a referenced task the
+ * caller may monitor; returns tracer_may_monitor()'s verdict.  A thread ID
+ * resolves to its thread; callers use its thread group.
  */
 static int tracer_get_task(pid_t nr, struct task_struct **task)
 {
+	int ret;
+
 	if (nr <= 0)
 		return -EINVAL;
 	rcu_read_lock();
@@ -200,11 +215,10 @@ static int tracer_get_task(pid_t nr, struct task_struct **task)
 	rcu_read_unlock();
 	if (!*task)
 		return -ESRCH;
-	if (!tracer_may_monitor(*task)) {
+	ret = tracer_may_monitor(*task);
+	if (ret < 0)
 		put_task_struct(*task);
-		return -EPERM;
-	}
-	return 0;
+	return ret;
 }
 
 int tracer_procs_add(pid_t nr, u32 flags, struct tracer_session *s)
@@ -218,8 +232,10 @@ int tracer_procs_add(pid_t nr, u32 flags, struct tracer_session *s)
 	if (flags & ~TRACER_ADD_FLAGS)
 		return -EINVAL;
 	ret = tracer_get_task(nr, &task);
-	if (ret)
+	if (ret < 0)
 		return ret;
+	flags |= ret;
+	ret = 0;
 
 	p = tracer_alloc_fails() ? NULL :
 		kmem_cache_zalloc(tracer_proc_cache, GFP_KERNEL);
@@ -263,7 +279,7 @@ int tracer_procs_remove(pid_t nr)
 	int ret;
 
 	ret = tracer_get_task(nr, &task);
-	if (ret)
+	if (ret < 0)
 		return ret;
 
 	raw_spin_lock(&tracer_procs_lock);
@@ -287,10 +303,14 @@ void tracer_procs_for_each(void (*fn)(struct tracer_proc *p, void *arg),
 		fn(p, arg);
 }
 
-/* Processes a followed process forked that could not be added. */
+/*
+ * Processes a followed process forked that could not be added, and exit
+ * reports dropped because their file had max_reports unread.
+ */
 unsigned long tracer_procs_missed(void)
 {
-	return atomic_long_read(&tracer_follow_missed);
+	return atomic_long_read(&tracer_follow_missed) +
+	       atomic_long_read(&tracer_reports_dropped);
 }
 
 /*
@@ -314,12 +334,19 @@ static void tracer_task_exit(struct task_struct *task)
 		tracer_proc_unlink(p);
 		goto out;
 	}
+	raw_spin_lock(&s->lock);
+	if (s->queued >= READ_ONCE(tracer_max_reports)) {
+		raw_spin_unlock(&s->lock);
+		atomic_long_inc(&tracer_reports_dropped);
+		tracer_proc_unlink(p);
+		goto out;
+	}
 	hash_del_rcu(&p->node);
 	atomic_dec(&tracer_nr_procs);
 	p->exit_pid = pid_nr_ns(p->pid, s->ns);
 	strscpy(p->comm, task->comm, sizeof(p->comm));
-	raw_spin_lock(&s->lock);
 	list_add_tail(&p->exited, &s->exited);
+	s->queued++;
 	raw_spin_unlock(&s->lock);
 out:
 	raw_spin_unlock(&tracer_procs_lock);
@@ -334,6 +361,25 @@ static void tracer_exit_probe_gd(void *data, struct task_struct *task,
 				 bool group_dead)
 {
 	tracer_task_exit(task);
+}
+
+/*
+ * A monitored process execs a program that raises its privileges (setuid,
+ * setgid, file capabilities): unless CAP_SYS_ADMIN added it, the owner who
+ * did may no longer watch it, so it leaves the table (with no report).
+ */
+static void tracer_exec_probe(void *data, struct task_struct *task,
+			      pid_t old_pid, struct linux_binprm *bprm)
+{
+	struct tracer_proc *p;
+
+	if (!tracer_active() || !bprm->secureexec)
+		return;
+	raw_spin_lock(&tracer_procs_lock);
+	p = tracer_proc_find(task_tgid(task));
+	if (p && !(p->flags & TRACER_PRIVILEGED))
+		tracer_proc_unlink(p);
+	raw_spin_unlock(&tracer_procs_lock);
 }
 
 /* A followed process forked: add the child process (not a new thread). */
@@ -389,8 +435,10 @@ static struct tracer_proc *tracer_session_pop(struct tracer_session *s)
 
 	raw_spin_lock(&s->lock);
 	p = list_first_entry_or_null(&s->exited, struct tracer_proc, exited);
-	if (p)
+	if (p) {
 		list_del(&p->exited);
+		s->queued--;
+	}
 	raw_spin_unlock(&s->lock);
 	return p;
 }
@@ -429,6 +477,7 @@ ssize_t tracer_session_read(struct tracer_session *s, char __user *buf,
 		if (copy_to_user(buf + done, &rec, sizeof(rec))) {
 			raw_spin_lock(&s->lock);
 			list_add(&p->exited, &s->exited);
+			s->queued++;
 			raw_spin_unlock(&s->lock);
 			return done ? done : -EFAULT;
 		}
@@ -458,6 +507,7 @@ int tracer_procs_init(void)
 
 	BUILD_BUG_ON(TRACER_NR_COUNTERS != TRACER_NR_COLUMNS);
 	BUILD_BUG_ON(!TRACER_TP_PROTO_IS(sched_process_fork, tracer_fork_probe));
+	BUILD_BUG_ON(!TRACER_TP_PROTO_IS(sched_process_exec, tracer_exec_probe));
 	BUILD_BUG_ON(!TRACER_EXIT_HAS_GROUP_DEAD &&
 		     !TRACER_TP_PROTO_IS(sched_process_exit, tracer_exit_probe));
 	tracer_proc_cache = KMEM_CACHE(tracer_proc, 0);
@@ -467,8 +517,9 @@ int tracer_procs_init(void)
 
 	tracer_exit_tp = tracer_find_tracepoint("sched_process_exit");
 	tracer_fork_tp = tracer_find_tracepoint("sched_process_fork");
-	if (!tracer_exit_tp || !tracer_fork_tp) {
-		pr_err("tracer: tracepoints sched_process_exit/fork not found\n");
+	tracer_exec_tp = tracer_find_tracepoint("sched_process_exec");
+	if (!tracer_exit_tp || !tracer_fork_tp || !tracer_exec_tp) {
+		pr_err("tracer: tracepoints sched_process_exit/fork/exec not found\n");
 		ret = -ENOENT;
 		goto err;
 	}
@@ -479,13 +530,18 @@ int tracer_procs_init(void)
 		goto err;
 	ret = tracepoint_probe_register(tracer_fork_tp, tracer_fork_probe,
 					NULL);
-	if (ret) {
-		tracepoint_probe_unregister(tracer_exit_tp, tracer_exit_fn,
-					    NULL);
-		tracepoint_synchronize_unregister();
-		goto err;
-	}
+	if (ret)
+		goto err_exit;
+	ret = tracepoint_probe_register(tracer_exec_tp, tracer_exec_probe,
+					NULL);
+	if (ret)
+		goto err_fork;
 	return 0;
+err_fork:
+	tracepoint_probe_unregister(tracer_fork_tp, tracer_fork_probe, NULL);
+err_exit:
+	tracepoint_probe_unregister(tracer_exit_tp, tracer_exit_fn, NULL);
+	tracepoint_synchronize_unregister();
 err:
 	pr_err("tracer: cannot hook process fork/exit: %d\n", ret);
 	tracer_procs_free_cache();
@@ -498,6 +554,7 @@ void tracer_procs_exit(void)
 	struct hlist_node *tmp;
 	int bkt;
 
+	tracepoint_probe_unregister(tracer_exec_tp, tracer_exec_probe, NULL);
 	tracepoint_probe_unregister(tracer_fork_tp, tracer_fork_probe, NULL);
 	tracepoint_probe_unregister(tracer_exit_tp, tracer_exit_fn, NULL);
 	tracepoint_synchronize_unregister();
