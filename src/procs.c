@@ -177,9 +177,9 @@ static void tracer_proc_unlink(struct tracer_proc *p)
 }
 
 /*
- * Who may monitor @task: CAP_SYS_ADMIN (returns TRACER_PRIVILEGED), or the
- * owner of the target (all of its user and group IDs are the caller's, as
- * ptrace's basic check demands; returns 0).  Else -EPERM.
+ * Who may monitor @task: CAP_SYS_ADMIN (returns 1), or the owner of the
+ * target (all of its user and group IDs are the caller's, as ptrace's basic
+ * check demands; returns 0).  Else -EPERM.
  */
 static int tracer_may_monitor(struct task_struct *task)
 {
@@ -187,7 +187,7 @@ static int tracer_may_monitor(struct task_struct *task)
 	bool ok;
 
 	if (capable(CAP_SYS_ADMIN))
-		return TRACER_PRIVILEGED;
+		return 1;
 	rcu_read_lock();
 	tcred = __task_cred(task);
 	ok = uid_eq(cred->uid, tcred->euid) && uid_eq(cred->uid, tcred->suid) &&
@@ -234,7 +234,8 @@ int tracer_procs_add(pid_t nr, u32 flags, struct tracer_session *s)
 	ret = tracer_get_task(nr, &task);
 	if (ret < 0)
 		return ret;
-	flags |= ret;
+	if (ret)
+		flags |= TRACER_PRIVILEGED;
 	ret = 0;
 
 	p = tracer_alloc_fails() ? NULL :
