@@ -15,6 +15,8 @@
 # Environment (all optional):
 #   BENCH_KERNELS    kernel IDs (scripts/kernels.sh), default "6.1" (also try "6.1 6.12")
 #   BENCH_ROUNDS     rounds of every configuration, default 5
+#   BENCH_BT_ROUNDS  rounds with the bpftrace configurations (each start of bpftrace costs
+#                    seconds of guest time), default 3
 #   BENCH_CONFIGS    default "1 2k 2t 0k 0t 3k 3t 4k 4t 5k 5t 6k 6t" (see bench/guest/run.sh)
 #   BENCH_WORKLOADS  "name:n ..." (benchw workloads), default below
 #   BENCH_SLEEPERS   monitored sleeping processes of configuration 5, default 10000
@@ -30,6 +32,7 @@ BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
 
 kernels=${BENCH_KERNELS:-6.1}
 rounds=${BENCH_ROUNDS:-5}
+bt_rounds=${BENCH_BT_ROUNDS:-3}
 configs=${BENCH_CONFIGS:-1 2k 2t 0k 0t 3k 3t 4k 4t 5k 5t 6k 6t}
 workloads=${BENCH_WORKLOADS:-kmalloc:100000 mutex:100000 sema:100000 file:2000 pipe:4000 futex:8000}
 sleepers=${BENCH_SLEEPERS:-10000}
@@ -50,7 +53,10 @@ bpftrace_bundle() {
 		apt_update_once force
 		ver=$(apt-cache policy bpftrace | sed -n 's/^ *Candidate: //p')
 	fi
-	[ -n "$ver" ] && [ "$ver" != "(none)" ] || { msg "bench: no bpftrace package"; return 1; }
+	if [ -z "$ver" ] || [ "$ver" = "(none)" ]; then
+		msg "bench: no bpftrace package"
+		return 1
+	fi
 	dir=$bcache/bpftrace-$ver
 	if [ -x "$dir/bpftrace" ] && [ -f "$dir/.complete" ]; then
 		echo "$dir"
@@ -151,6 +157,7 @@ if [ "$report_only" = 0 ]; then
 		PROC_STEPS="$(for n in 10 100 1000 3000 10000; do [ "$n" -le "$sleepers" ] && printf '%s ' "$n"; done)"
 		PROC_READS=5
 		BT_MAP_KEYS=65536
+		BT_ROUNDS=$bt_rounds
 	EOF
 
 	# QEMU through a wrapper that adds -icount (scripts/vm.sh has no hook for QEMU options).

@@ -25,7 +25,8 @@ do for [i = 1:nk] {
 	set yrange [0.1:*]
 	set xtics nomirror
 	ncol = int(system("head -n 1 " . f . " | wc -w"))
-	plot for [c = 2:ncol] f using c:xtic(1) title columnheader(c)
+	colors = system("cat " . out . "/plot-" . id . "-colors.txt")
+	plot for [c = 2:ncol] f using c:xtic(1) title columnheader(c) lc rgb word(colors, c - 1)
 	unset logscale y
 	set yrange [*:*]
 	set style data linespoints
@@ -35,8 +36,9 @@ do for [i = 1:nk] {
 	set logscale xy 10
 	set key inside left top title ""
 	set xrange [*:*]
-	plot out . "/plot-" . id . "-proc-k.dat" using 1:2 title "source=kprobe" pt 7, \
-	     out . "/plot-" . id . "-proc-t.dat" using 1:2 title "source=tracepoint" pt 5
+	plot out . "/plot-" . id . "-proc-k.dat" using 1:2 title "source=kprobe" pt 7 ps 1.5 lc rgb "#08519c", \
+	     out . "/plot-" . id . "-proc-t.dat" using 1:2 title "source=tracepoint" pt 5 lc rgb "#d94801", \
+	     out . "/plot-" . id . "-proc-ref.dat" using 1:2 title "linear (through the last point)" with lines dt 2 lc rgb "gray40"
 	unset logscale xy
 }
 unset multiplot

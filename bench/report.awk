@@ -63,6 +63,11 @@ BEGIN {
 	nsrc = split("k t", srcs, " ")
 	srcname["k"] = "kprobe"; srcname["t"] = "tracepoint"
 	CFGS = "1 2k 0k 3k 4k 5k 6k 2t 0t 3t 4t 5t 6t"
+	# plot colours: kprobe source in blues/greens, tracepoint source in reds/oranges
+	split("#9ecae1 #c6dbef #4292c6 #08519c #08306b #31a354", ck, " ")
+	split("#fdae6b #fdd0a2 #f16913 #d94801 #7f2704 #e7298a", ct, " ")
+	split("2 0 3 4 5 6", cn, " ")
+	for (i = 1; i <= 6; i++) { color[cn[i] "k"] = ck[i]; color[cn[i] "t"] = ct[i] }
 }
 
 {
@@ -83,6 +88,7 @@ BEGIN {
 		}
 		printf "\n" > csv
 	} else if (tag == "BENCH-CTR") {
+		if (kv(line, "t_cfg") != "") tcfg[id, cfg] = tcfg[id, cfg] " " kv(line, "t_cfg")
 		ctr[id, cfg] = ctr[id, cfg] " " kv(line, "missed")
 		if (kv(line, "nested") != "-") nested[id, cfg] = nested[id, cfg] " " kv(line, "nested")
 		if (kv(line, "missed") != "-" && kv(line, "missed") + 0 != 0) badmiss[id] = badmiss[id] " " cfg "(r" r ")=" kv(line, "missed")
@@ -205,6 +211,11 @@ END {
 				printf "%s %.3f\n", n, pm[n] / 1000 > pd
 			}
 			close(pd)
+			pd = out "/plot-" id "-proc-ref.dat"
+			n = psteps[id, s, np[id, s]]
+			printf "# linear through the last point\n" > pd
+			for (i = 1; i <= np[id, s]; i++) printf "%s %.3f\n", psteps[id, s, i], pm[n] / 1000 * psteps[id, s, i] / n > pd
+			close(pd)
 			printf "\n"
 			# linear? the cost per added row between the first and the middle step vs the
 			# middle and the last step (fixed cost cancels)
@@ -243,20 +254,34 @@ END {
 		if (btstate[id] != "ok") printf "  bpftrace: %s %s\n", btstate[id] == "" ? "not run" : btstate[id], btver[id]
 		if (nerr[id]) printf "  %d errors:%s\n", nerr[id], errs[id]
 		# plot data: overhead in % of t(1), rows = workloads
+		# (only the configurations that have data: gnuplot stops at an empty column)
 		pd = out "/plot-" id "-overhead.dat"
 		printf "workload" > pd
-		for (c = 2; c <= ncfg; c++) printf " %s", cl[c] > pd
+		for (c = 2; c <= ncfg; c++) {
+			has[c] = 0
+			for (wi = 1; wi <= nw[id]; wi++) if (med[id, cl[c], wls[id, wi]] != "") has[c] = 1
+			if (has[c]) printf " %s", cl[c] > pd
+		}
 		printf "\n" > pd
+		pc = out "/plot-" id "-colors.txt"
+		printf "" > pc
+		for (c = 2; c <= ncfg; c++) if (has[c]) printf "%s ", color[cl[c]] > pc
+		close(pc)
 		for (wi = 1; wi <= nw[id]; wi++) {
 			w = wls[id, wi]
 			printf "%s", w > pd
 			for (c = 2; c <= ncfg; c++) {
+				if (!has[c]) continue
 				m = med[id, cl[c], w]; b = med[id, "1", w]
 				printf " %s", (m == "" || b == "" || b == 0) ? "NaN" : sprintf("%.2f", 100 * (m - b) / b) > pd
 			}
 			printf "\n" > pd
 		}
 		close(pd)
+		# guest seconds per configuration (set-up, workloads, tear-down)
+		printf "  guest seconds per configuration (median):"
+		for (c = 1; c <= ncfg; c++) if ((id, cl[c]) in tcfg) printf " %s:%.1f", cl[c], median(tcfg[id, cl[c]])
+		printf "\n"
 		json = json (ki > 1 ? "," : "") "\n    " kjson(id)
 	}
 	close(kl)

@@ -17,7 +17,8 @@
  *
  * Without lists, source=kprobe (default) or source=tracepoint picks the
  * tracer's hooks from its src/compat.h.  Read-only parameters: missed
- * (kprobe and kretprobe misses), hooked.  Never shipped.
+ * (return probes without an instance), nested (hits inside another probe),
+ * hooked.  Never shipped.
  */
 #include <linux/kernel.h>
 #include <linux/kprobes.h>
@@ -122,7 +123,19 @@ static struct tracepoint *bare_find_tp(const char *name)
 	return l.tp;
 }
 
+/* Return probes lost for want of a free instance (the tracer's "missed"). */
 static unsigned long bare_missed(void)
+{
+	unsigned long n = 0;
+	int i;
+
+	for (i = 0; i < bare_nrp; i++)
+		n += bare_rp[i].nmissed;
+	return n;
+}
+
+/* Hits skipped because another probe ran on the CPU (the tracer's "nested"). */
+static unsigned long bare_nested(void)
 {
 	unsigned long n = 0;
 	int i;
@@ -130,21 +143,25 @@ static unsigned long bare_missed(void)
 	for (i = 0; i < bare_nkp; i++)
 		n += bare_kp[i].nmissed;
 	for (i = 0; i < bare_nrp; i++)
-		n += bare_rp[i].kp.nmissed + bare_rp[i].nmissed;
+		n += bare_rp[i].kp.nmissed;
 	return n;
 }
 
-static int bare_get_missed(char *buf, const struct kernel_param *kp)
+static int bare_get_count(char *buf, const struct kernel_param *kp)
 {
-	return sysfs_emit(buf, "%lu\n", bare_missed());
+	unsigned long (*fn)(void) = kp->arg;
+
+	return sysfs_emit(buf, "%lu\n", fn());
 }
 
-static const struct kernel_param_ops bare_missed_ops = {
-	.get = bare_get_missed,
+static const struct kernel_param_ops bare_count_ops = {
+	.get = bare_get_count,
 };
 
-module_param_cb(missed, &bare_missed_ops, NULL, 0444);
-MODULE_PARM_DESC(missed, "kprobe and kretprobe misses (read-only)");
+module_param_cb(missed, &bare_count_ops, bare_missed, 0444);
+MODULE_PARM_DESC(missed, "return probes lost for want of an instance (read-only)");
+module_param_cb(nested, &bare_count_ops, bare_nested, 0444);
+MODULE_PARM_DESC(nested, "hits skipped inside another probe (read-only)");
 
 static int bare_get_hooked(char *buf, const struct kernel_param *kp)
 {

@@ -19,7 +19,8 @@
 #          measures the memory the module uses per monitored process
 #   6k 6t  bpftrace counting the same functions per PID with maps (6k:
 #          kprobes + kretprobes on the kmalloc entry points, 6t: the kmem
-#          tracepoints), the workloads run by bpftrace -c
+#          tracepoints), the workloads run by bpftrace -c; in the first
+#          $BT_ROUNDS rounds only (its start costs seconds of guest time)
 # Output, one fact per line (parsed by bench/report.awk):
 #   BENCH r=R cfg=C wl=W ns_op=.. n=.. [ev_<col>=..]   one workload run
 #   BENCH-CTR r=R cfg=C missed=.. nested=.. map=..       after a configuration
@@ -103,22 +104,22 @@ bt_prog() {
 	else
 		syms=$(sed -n 's/^kmalloc=\([^ ]*\).*/\1/p' /tmp/hooked.k | tr ',' ' ')
 		rets=''
-		for s in $syms; do
+		for sym in $syms; do
 			# position of the requested size (src/compat.h)
-			case $s in
+			case $sym in
 			*cache_node* | *node_trace*) a=3 ;;
-			*cache* | *kmalloc_trace* | kmem_cache_alloc_trace) a=2 ;;
+			*cache* | *kmalloc_trace*) a=2 ;;
 			*) a=0 ;;
 			esac
-			echo "kprobe:$s { @sz[tid] = arg$a; }"
-			rets="$rets${rets:+,}kretprobe:$s"
+			echo "kprobe:$sym { @sz[tid] = arg$a; }"
+			rets="$rets${rets:+,}kretprobe:$sym"
 		done
 		echo "$rets /@sz[tid]/ { @kmalloc[pid] = count(); @kmalloc_mem[pid] = sum(@sz[tid]); @blk[retval] = @sz[tid]; delete(@sz[tid]); }"
 		echo "kprobe:kfree /@blk[arg0]/ { @kfree[pid] = count(); @kfree_mem[pid] = sum(@blk[arg0]); delete(@blk[arg0]); }"
 	fi
-	echo 'END { clear(@calls); clear(@kmalloc); clear(@kmalloc_mem); clear(@kfree); clear(@kfree_mem); clear(@blk); }'
-	[ "$1" = k ] && echo 'END { clear(@sz); }'
-	return 0
+	# no map dump at exit
+	if [ "$1" = k ]; then sz=' clear(@sz);'; else sz=''; fi
+	echo "END { clear(@calls); clear(@kmalloc); clear(@kmalloc_mem); clear(@kfree); clear(@kfree_mem); clear(@blk);$sz }"
 }
 
 bt_setup() {
@@ -131,9 +132,9 @@ bt_setup() {
 	fi
 	v=$(bt --version 2>&1 | head -n1)
 	info "bpftrace_version=\"$v\""
-	for s in k t; do
-		bt_prog $s >/tmp/bt.$s
-		sed "s/^/BENCH-INFO bt_prog_$s: /" /tmp/bt.$s
+	for src in k t; do
+		bt_prog $src >/tmp/bt.$src
+		sed "s/^/BENCH-INFO bt_prog_$src: /" /tmp/bt.$src
 	done
 	# One test: does it attach and run a command?
 	if BPFTRACE_MAP_KEYS_MAX=$BT_MAP_KEYS bt -c "$B mutex 1000" /tmp/bt.t >/tmp/bt.out 2>&1 &&
@@ -162,7 +163,7 @@ setup_many() { # ROUND SRC
 	before=$(meminfo)
 	prev=0
 	for n in $PROC_STEPS; do
-		o=$($B add $PIDS $prev "$n") || err "r=$1 cfg=5$2 add $prev..$n: $o"
+		o=$($B add $PIDS "$prev" "$n") || err "r=$1 cfg=5$2 add $prev..$n: $o"
 		[ "$prev" = 0 ] || info "r=$1 src=$2 add_${prev}_$n $o"
 		prev=$n
 		p=$($B procread "$PROC_READS") && echo "BENCH-PROC r=$1 src=$2 procs=$n $p"
@@ -173,15 +174,22 @@ setup_many() { # ROUND SRC
 	echo "BENCH-MEM r=$1 src=$2 procs=$(param tracer monitored) modsize=$modsize map_vmalloc=${map:-?} map=\"$(param tracer map)\" before: $before after: $after" | tr -s ' '
 }
 
+uptime() { cut -d' ' -f1 /proc/uptime; }
+
 run_config() { # ROUND CFG
 	r=$1 cfg=$2
 	s=${cfg#?}
+	t_cfg=$(uptime)
 	case $cfg in
-	1) run_workloads "$r" "$cfg" "" ;;
-	2?)
-		bare_load "$(srcname "$s")" || { err "r=$r cfg=$cfg bare_probes did not load"; return; }
+	1)
 		run_workloads "$r" "$cfg" ""
-		echo "BENCH-CTR r=$r cfg=$cfg missed=$(param bare_probes missed) nested=- map=-"
+		echo "BENCH-CTR r=$r cfg=$cfg missed=- nested=- map=- t_cfg=$(awk -v t="$t_cfg" '{ print $1 - t }' /proc/uptime)"
+		;;
+	2?)
+		bare_load "$s" || { err "r=$r cfg=$cfg bare_probes did not load"; return; }
+		[ "$r" = 1 ] && info "r=$r cfg=$cfg bare_hooked=\"$(param bare_probes hooked)\""
+		run_workloads "$r" "$cfg" ""
+		echo "BENCH-CTR r=$r cfg=$cfg missed=$(param bare_probes missed) nested=$(param bare_probes nested) map=- t_cfg=$(awk -v t="$t_cfg" '{ print $1 - t }' /proc/uptime)"
 		rmmod bare_probes
 		;;
 	[0345]?)
@@ -192,17 +200,19 @@ run_config() { # ROUND CFG
 		esac
 		case $cfg in [03]?) m="" ;; *) m=-m ;; esac
 		run_workloads "$r" "$cfg" "$m"
-		echo "BENCH-CTR r=$r cfg=$cfg missed=$(param tracer missed) nested=$(param tracer nested) map=\"$(param tracer map)\" monitored=$(param tracer monitored)"
+		echo "BENCH-CTR r=$r cfg=$cfg missed=$(param tracer missed) nested=$(param tracer nested) map=\"$(param tracer map)\" monitored=$(param tracer monitored) t_cfg=$(awk -v t="$t_cfg" '{ print $1 - t }' /proc/uptime)"
 		rmmod tracer
 		;;
 	6?)
 		[ "$BT_OK" = 1 ] || return
+		# bpftrace starts slowly (seconds of guest time): only in $BT_ROUNDS rounds
+		[ "$r" -le "${BT_ROUNDS:-$ROUNDS}" ] || return
 		BPFTRACE_MAP_KEYS_MAX=$BT_MAP_KEYS bt -c "/bin/sh $HERE/wl.sh $r $cfg" "/tmp/bt.$s" \
 			>/tmp/bt.run 2>&1 || err "r=$r cfg=$cfg bpftrace exit $?"
 		grep '^BENCH' /tmp/bt.run
 		grep -v '^BENCH' /tmp/bt.run | grep -v '^Attaching' | grep -v '^$' | head -n 20 |
 			sed "s/^/BENCH-INFO r=$r cfg=$cfg bpftrace: /"
-		echo "BENCH-CTR r=$r cfg=$cfg missed=- nested=- map=-"
+		echo "BENCH-CTR r=$r cfg=$cfg missed=- nested=- map=- t_cfg=$(awk -v t="$t_cfg" '{ print $1 - t }' /proc/uptime)"
 		;;
 	*) err "unknown configuration $cfg" ;;
 	esac
@@ -229,7 +239,7 @@ done
 
 case " $CONFIGS " in *" 6"*) bt_setup ;; esac
 
-t0=$(cut -d' ' -f1 /proc/uptime)
+t0=$(uptime)
 $B sleepers "$SLEEPERS" $PIDS >/dev/null &
 while [ ! -f $PIDS ]; do sleep 1; done
 info "sleepers=$(wc -l <$PIDS) spawn_s=$(awk -v t0="$t0" '{ print $1 - t0 }' /proc/uptime)"
@@ -237,6 +247,7 @@ info "sleepers=$(wc -l <$PIDS) spawn_s=$(awk -v t0="$t0" '{ print $1 - t0 }' /pr
 r=1
 while [ "$r" -le "$ROUNDS" ]; do
 	# rotate the order: round r starts at configuration r
+	# shellcheck disable=SC2086 # a list of words
 	set -- $CONFIGS
 	i=1
 	while [ "$i" -lt "$r" ]; do
@@ -245,14 +256,14 @@ while [ "$r" -le "$ROUNDS" ]; do
 		set -- "$@" "$x"
 		i=$((i + 1))
 	done
-	info "round=$r order=\"$*\" uptime=$(cut -d' ' -f1 /proc/uptime)"
+	info "round=$r order=\"$*\" uptime=$(uptime)"
 	for cfg in "$@"; do
 		run_config "$r" "$cfg"
 	done
 	r=$((r + 1))
 done
 
-info "uptime_end=$(cut -d' ' -f1 /proc/uptime)"
+info "uptime_end=$(uptime)"
 dmesg | grep -E 'WARNING:|BUG:|Oops|general protection|tracer:|bare_probes:' | head -n 40 | sed 's/^/BENCH-INFO dmesg: /'
 echo "BENCH-DONE"
 exit 0

@@ -18,7 +18,8 @@
  *                                     FROM..TO-1 of FILE
  *   benchw procread R                 read /proc/tracer R times
  *
- * A workload runs a warm-up (N/8), then the timed N operations, and prints
+ * A workload runs SCHED_FIFO, a warm-up (N/8), then the timed N operations,
+ * and prints
  *   ns_op=<CLOCK_MONOTONIC ns per operation> n=N [ev_<col>=<delta> ...]
  * With -m it first adds itself (and a pipe partner) to /dev/tracer and
  * reports the change of its /proc/tracer row(s) over the timed part.
@@ -497,6 +498,21 @@ static int procread(int reps)
 	return 0;
 }
 
+/*
+ * The workloads run SCHED_FIFO (threads and children inherit it): a woken
+ * task never preempts its waker, so a ping-pong always takes the same path
+ * (on one CPU, CFS's wake-up preemption flips with tiny timing changes and
+ * with it the number of context switches and lock round trips per
+ * operation), and nothing else runs inside a timed loop.
+ */
+static void fifo(void)
+{
+	struct sched_param sp = { .sched_priority = 1 };
+
+	if (sched_setscheduler(0, SCHED_FIFO, &sp))
+		die("sched_setscheduler SCHED_FIFO");
+}
+
 static void usage(void)
 {
 	fprintf(stderr,
@@ -517,6 +533,12 @@ int main(int argc, char **argv)
 	n = strtoul(argv[2], NULL, 0);
 	monitor = argc > 3 && !strcmp(argv[3], "-m");
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc > 3 && strcmp(argv[3], "-m") && strcmp(cmd, "sleepers") &&
+	    strcmp(cmd, "add"))
+		usage();
+	if (strcmp(cmd, "sleepers") && strcmp(cmd, "add") &&
+	    strcmp(cmd, "procread"))
+		fifo();
 
 	if (!strcmp(cmd, "kmalloc"))
 		return wl_kern(TTH_OP_KMALLOC_CONST, n, monitor);
