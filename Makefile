@@ -47,6 +47,11 @@ install: module
 check:
 	@$(TOP)/scripts/check.sh
 
+# make demo [K=7.x]: boot a Debian kernel in QEMU with the module and tracerctl, show a real table
+.PHONY: demo
+demo:
+	@$(TOP)/scripts/demo.sh $(or $(K),6.1)
+
 check-static:
 	@$(TOP)/scripts/check.sh --static
 

@@ -592,7 +592,7 @@ int tracer_probes_hooked(char *buf, size_t len)
 			       "" : ",tracepoint:kmalloc_node");
 		for (i = 0; i < ARRAY_SIZE(tracer_kmalloc); i++)
 			if (tracer_kmalloc[i].zero_registered)
-				n += scnprintf(buf + n, len - n, ",%s(size 0)",
+				n += scnprintf(buf + n, len - n, ",%s(0)",
 					       tracer_kmalloc[i].zero.symbol_name);
 		n += scnprintf(buf + n, len - n, " kfree=tracepoint:kfree");
 	}
