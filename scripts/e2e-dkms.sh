@@ -200,38 +200,68 @@ vmlinux_of() {
 	if [ -f "$out" ]; then echo "$out"; else echo "$img"; fi
 }
 
-# boot_guest KVER NAME: boot $ROOT's kernel KVER from an image of $ROOT; the
-# serial console goes to $LOGS/NAME.console. Retries a boot that never reached
-# init (about one boot in twenty dies while the kernel patches its own code).
-boot_guest() {
-	local kver=$1 name=$2 img=$RUN/disk.img con try mb kernel
-	local t0 t1
+# boot_start KVER NAME: make an ext4 image of $ROOT now, then boot $ROOT's kernel
+# KVER from it in the background ($ROOT may change meanwhile); the serial console
+# goes to $LOGS/NAME.console. Retries a boot that never reached init (about one
+# boot in twenty dies while the kernel patches its own code). boot_wait NAME
+# waits for it and fails if no boot reached init.
+boot_start() {
+	local kver=$1 name=$2 img=$RUN/$2.img mb kernel initrd t0 t1
 	t0=$(now)
 	mb=$(($(du -sm --apparent-size "$ROOT" | cut -f1) + 1536))
 	rm -f "$img"
-	mke2fs -q -F -t ext4 -L root -d "$ROOT" "$img" "${mb}M" >"$LOGS/$name.mke2fs" 2>&1 || return 1
+	if ! mke2fs -q -F -t ext4 -L root -d "$ROOT" "$img" "${mb}M" >"$LOGS/$name.mke2fs" 2>&1; then
+		echo 1 >"$RUN/$name.rc"
+		return
+	fi
 	t1=$(now)
 	kernel=$(vmlinux_of "$kver")
+	initrd=$RUN/initrd.img-$kver
+	cp "$ROOT/boot/initrd.img-$kver" "$initrd"
 	note "$name: ext4 image of ${mb} MB made in $(fmt_secs $((t1 - t0))); kernel $kernel"
-	for try in 1 2 3; do
-		con=$LOGS/$name.console
-		rm -f "$con"
-		# Single-threaded TCG: kprobes are registered at boot while two vCPUs run.
-		timeout "$BOOT_TIMEOUT" qemu-system-x86_64 -accel tcg,thread=single -cpu max -smp 2 -m 2048 \
-			-kernel "$kernel" -initrd "$ROOT/boot/initrd.img-$kver" \
-			-append "root=/dev/vda rw console=ttyS0 panic=-1 loglevel=4 systemd.show_status=1 systemd.firstboot=off" \
-			-drive "file=$img,format=raw,if=virtio,cache=unsafe" -nic none \
-			-display none -monitor none -serial "file:$con" -no-reboot \
-			</dev/null >"$LOGS/$name.qemu" 2>&1 || true
-		if grep -q 'Welcome to' "$con" 2>/dev/null; then
-			rm -f "$img"
-			note "$name: guest ran $(fmt_secs $(($(now) - t1)))"
-			return 0
-		fi
-		note "boot $try of $kver never reached init; retrying"
+	(
+		local con=$LOGS/$name.console try
+		for try in 1 2 3; do
+			rm -f "$con"
+			# Single-threaded TCG: kprobes are registered at boot while two vCPUs run.
+			timeout "$BOOT_TIMEOUT" qemu-system-x86_64 -accel tcg,thread=single -cpu max -smp 2 -m 2048 \
+				-kernel "$kernel" -initrd "$initrd" \
+				-append "root=/dev/vda rw console=ttyS0 panic=-1 loglevel=4 systemd.show_status=1 systemd.firstboot=off" \
+				-drive "file=$img,format=raw,if=virtio,cache=unsafe" -nic none \
+				-display none -monitor none -serial "file:$con" -no-reboot \
+				</dev/null >"$LOGS/$name.qemu" 2>&1 &
+			echo $! >"$RUN/$name.qemu-pid"
+			wait $! || true
+			rm -f "$RUN/$name.qemu-pid"
+			if grep -q 'Welcome to' "$con" 2>/dev/null; then
+				note "$name: guest ran $(fmt_secs $(($(now) - t1)))"
+				rm -f "$img"
+				echo 0 >"$RUN/$name.rc"
+				exit 0
+			fi
+			note "$name: boot $try of $kver never reached init; retrying"
+		done
+		rm -f "$img"
+		echo 1 >"$RUN/$name.rc"
+	) >"$RUN/$name.notes" 2>&1 &
+	echo $! >"$RUN/$name.pid"
+}
+
+# stop_guests: end the guests still running (when this script stops early)
+# shellcheck disable=SC2317 # called by the EXIT trap
+stop_guests() {
+	local f
+	for f in "$RUN"/*.qemu-pid; do
+		[ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null
 	done
-	rm -f "$img"
-	return 1
+	return 0
+}
+
+boot_wait() {
+	local name=$1
+	[ ! -f "$RUN/$name.pid" ] || wait "$(cat "$RUN/$name.pid")" || true
+	cat "$RUN/$name.notes" 2>/dev/null || true
+	[ "$(cat "$RUN/$name.rc" 2>/dev/null)" = 0 ]
 }
 
 # report_guest NAME LABEL: the guest's results as checks of this run
@@ -313,8 +343,11 @@ dkms_installed_for() { # KVER
 # ======================================================================================
 [ "$(id -u)" = 0 ] || die "e2e-dkms.sh runs as root (apt-get, chroot, mke2fs -d)"
 mkdir -p "$E2E"
-rm -rf "$RUN"
+# The last run's files (a root file system: slow to delete) go in the background.
+[ ! -d "$RUN" ] || mv "$RUN" "$RUN.old.$$"
+if compgen -G "$E2E/run.old.*" >/dev/null; then nice -n 19 rm -rf "$E2E"/run.old.* & fi
 mkdir -p "$LOGS"
+trap stop_guests EXIT
 copy_tree "$SRC"
 VERSION=$(cat "$SRC/VERSION")
 note "tracer-dkms $VERSION end-to-end test; logs in $LOGS"
@@ -497,20 +530,24 @@ check "module listed in modules.devname (static /dev/tracer at boot)" \
 # --- 3. boot it ----------------------------------------------------------------------------
 step "3: boot $K1"
 guest_setup "$K1" 600 root root
-if boot_guest "$K1" boot-6.1; then
+boot_start "$K1" boot-6.1
+# Meanwhile (the guest boots from its own image): install the new kernel of step 4.
+rc=0
+# shellcheck disable=SC2086 # a list of package names
+in_root apt-get -q -o Dir::Cache::Archives=$KERNEL_DEBS install -y --no-download $NEW_KERNEL_PKGS \
+	>"$LOGS/kernel-6.12.log" 2>&1 || rc=$?
+if boot_wait boot-6.1; then
 	report_guest boot-6.1 "$K1"
 else
 	notok "[$K1] boot reached init" "3 tries; $(logtail "$LOGS/boot-6.1.console" 3)"
 fi
 
 # --- 4. a new kernel -----------------------------------------------------------------------
-step "4: install $NEW_KERNEL_PKGS"
-# shellcheck disable=SC2086 # a list of package names
-if in_root apt-get -q -o Dir::Cache::Archives=$KERNEL_DEBS install -y --no-download $NEW_KERNEL_PKGS \
-	>"$LOGS/kernel-6.12.log" 2>&1; then
+step "4: install $NEW_KERNEL_PKGS (done while $K1 booted)"
+if [ $rc = 0 ]; then
 	ok "apt-get install $NEW_KERNEL_PKGS (kernel postinst hooks succeeded)"
 else
-	notok "apt-get install $NEW_KERNEL_PKGS" "$(logtail "$LOGS/kernel-6.12.log")"
+	notok "apt-get install $NEW_KERNEL_PKGS" "exit $rc: $(logtail "$LOGS/kernel-6.12.log")"
 fi
 K2=$(kernel_of '^6\.12\.')
 note "kernel 2: ${K2:-none}"
@@ -569,7 +606,8 @@ if [ -n "$K2" ]; then
 	in_root groupadd --system tracer
 	cp "$ROOT/usr/share/doc/tracer-dkms/examples/61-tracer-group.rules" "$ROOT/etc/udev/rules.d/"
 	guest_setup "$K2" 660 root tracer
-	if boot_guest "$K2" boot-6.12; then
+	boot_start "$K2" boot-6.12
+	if boot_wait boot-6.12; then
 		report_guest boot-6.12 "$K2 +group rule"
 	else
 		notok "[$K2] boot reached init" "3 tries; $(logtail "$LOGS/boot-6.12.console" 3)"
