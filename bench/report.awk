@@ -239,9 +239,9 @@ END {
 		}
 		printf "\n"
 		if (mapcap[id] + 0 > 0 && mapvm[id] != "") {
-			perrec[id] = (mapvm[id] - 4096) / mapcap[id]
+			perrec[id] = mapvm[id] / mapcap[id]
 			printf "  allocation map: %s records in a fixed %.0f KiB vmalloc area: %.0f B per outstanding allocation record; module %s B\n", \
-				mapcap[id], (mapvm[id] - 4096) / 1024, perrec[id], modsize[id]
+				mapcap[id], mapvm[id] / 1024, perrec[id], modsize[id]
 		}
 		# missed events
 		printf "\n  missed events: %d configuration runs read,", nmiss[id]
@@ -360,7 +360,7 @@ function kjson(id,    j, wi, w, c, ncfg, cl, si, s, i, n, k, first) {
 	j = j "},\n      \"memory\": {\"tracer_proc_object_size\": " jnum(objsize[id]) ", \"tracer_proc_slab_size\": " jnum(slabsize[id]) \
 		", \"slab_bytes_per_monitored_process\": {"
 	for (si = 1; si <= nsrc; si++) j = j (si > 1 ? ", " : "") jstr(srcname[srcs[si]]) ": " jnum(memb[id, srcs[si]])
-	j = j "}, \"alloc_map_capacity\": " jnum(mapcap[id]) ", \"alloc_map_bytes\": " jnum(mapvm[id] == "" ? "" : mapvm[id] - 4096) \
+	j = j "}, \"alloc_map_capacity\": " jnum(mapcap[id]) ", \"alloc_map_bytes\": " jnum(mapvm[id]) \
 		", \"bytes_per_alloc_record\": " jnum(perrec[id]) ", \"module_size\": " jnum(modsize[id]) "},\n      \"missed_nonzero\": " jstr(badmiss[id]) "}"
 	return j
 }

@@ -22,7 +22,8 @@
  * and prints
  *   ns_op=<CLOCK_MONOTONIC ns per operation> n=N [ev_<col>=<delta> ...]
  * With -m it first adds itself (and a pipe partner) to /dev/tracer and
- * reports the change of its /proc/tracer row(s) over the timed part.
+ * reports the change of its /proc/tracer row(s) over the timed part; -M
+ * adds without reading /proc/tracer (which takes long with many rows).
  *
  * Static, libc only.
  */
@@ -148,7 +149,7 @@ static void proc_rows(const pid_t *pids, int n, uint64_t sum[NCOL])
 /* --- reporting --------------------------------------------------------------- */
 
 struct run {
-	int monitor;
+	int monitor;		/* 0, 1 (-m) or 2 (-M: no /proc/tracer rows) */
 	pid_t pids[2];		/* monitored processes of the workload */
 	int npids;
 	uint64_t ev0[NCOL], ev1[NCOL];
@@ -157,7 +158,7 @@ struct run {
 
 static void run_start(struct run *r)
 {
-	if (r->monitor)
+	if (r->monitor == 1)
 		proc_rows(r->pids, r->npids, r->ev0);
 	r->t0 = now_ns();
 }
@@ -165,7 +166,7 @@ static void run_start(struct run *r)
 static void run_stop(struct run *r)
 {
 	r->t1 = now_ns();
-	if (r->monitor)
+	if (r->monitor == 1)
 		proc_rows(r->pids, r->npids, r->ev1);
 }
 
@@ -174,7 +175,7 @@ static void run_report(const struct run *r, unsigned long n)
 	int j;
 
 	printf("ns_op=%.2f n=%lu", (double)(r->t1 - r->t0) / (double)n, n);
-	if (r->monitor)
+	if (r->monitor == 1)
 		for (j = 0; j < NCOL; j++)
 			printf(" ev_%s=%llu", col_names[j],
 			       (unsigned long long)(r->ev1[j] - r->ev0[j]));
@@ -516,7 +517,7 @@ static void fifo(void)
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: benchw kmalloc|mutex|sema|file|pipe|futex N [-m]\n"
+		"usage: benchw kmalloc|mutex|sema|file|pipe|futex N [-m|-M]\n"
 		"       benchw sleepers N FILE | add FILE FROM TO | procread R\n");
 	exit(2);
 }
@@ -531,9 +532,10 @@ int main(int argc, char **argv)
 		usage();
 	cmd = argv[1];
 	n = strtoul(argv[2], NULL, 0);
-	monitor = argc > 3 && !strcmp(argv[3], "-m");
+	monitor = argc > 3 && !strcmp(argv[3], "-m") ? 1 :
+		  argc > 3 && !strcmp(argv[3], "-M") ? 2 : 0;
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (argc > 3 && strcmp(argv[3], "-m") && strcmp(cmd, "sleepers") &&
+	if (argc > 3 && !monitor && strcmp(cmd, "sleepers") &&
 	    strcmp(cmd, "add"))
 		usage();
 	if (strcmp(cmd, "sleepers") && strcmp(cmd, "add") &&
