@@ -9,6 +9,7 @@
 # Prints the table and the goals (MET / NOT MET) on stdout, and the paths of
 #   $BENCH_OUT/results.json  medians, overheads, ratios, goals, /proc/tracer, memory
 #   $BENCH_OUT/results.csv   every run (kernel, round, configuration, workload, ns/op, events)
+#   $BENCH_OUT/counters.csv  missed and nested probe hits (and guest seconds) per configuration run
 #   $BENCH_OUT/bench.png     overhead per configuration per workload; /proc/tracer read time
 #   $BENCH_OUT/<id>/console.log  the guest's serial console
 #
@@ -202,6 +203,6 @@ if command -v gnuplot >/dev/null; then
 fi
 echo
 echo "results: $out/results.json"
-echo "runs:    $out/results.csv"
+echo "runs:    $out/results.csv $out/counters.csv"
 [ -f "$out/bench.png" ] && echo "plot:    $out/bench.png"
 echo "time:    $(fmt_secs $(($(now) - t_start)))"

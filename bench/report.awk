@@ -1,6 +1,7 @@
 # bench/report.awk - the report of `make bench` (mawk/gawk), from the BENCH lines of the guest
 # consoles ("<kernel id>\t<line>", see bench/guest/run.sh).  -v out=DIR -v sleepers=N.
-# Prints the tables and the goals; writes DIR/results.csv (every run), DIR/results.json
+# Prints the tables and the goals; writes DIR/results.csv (every run), DIR/counters.csv (missed
+# and nested probe hits, guest seconds, per configuration run), DIR/results.json
 # (medians, overheads, ratios, /proc/tracer read times, memory, goals) and the gnuplot data
 # DIR/plot-<id>-overhead.dat, DIR/plot-<id>-proc.dat, DIR/plot-kernels.txt.
 
@@ -46,7 +47,7 @@ function ratio(a, b) {
 }
 
 function fr(x) { return x == "" ? "-" : sprintf("%.2f", x) }
-function jnum(x) { return x == "" ? "null" : sprintf("%.4g", x) }
+function jnum(x) { return x == "" ? "null" : (x == int(x) ? sprintf("%.0f", x) : sprintf("%.6g", x)) }
 function jstr(s) { gsub(/\\/, "\\\\", s); gsub(/"/, "\\\"", s); return "\"" s "\"" }
 
 function add_kernel(id) { if (!(id in kseen)) { kseen[id] = 1; kernels[++nk] = id } }
@@ -56,6 +57,8 @@ BEGIN {
 	FS = "\t"
 	ncols = split("kmalloc kfree kmalloc_mem kfree_mem sched up down lock unlock", cols, " ")
 	csv = out "/results.csv"
+	ccsv = out "/counters.csv"
+	print "kernel,round,config,missed,nested,guest_seconds" > ccsv
 	printf "kernel,round,config,workload,ns_op,n" > csv
 	for (i = 1; i <= ncols; i++) printf ",ev_%s", cols[i] > csv
 	printf "\n" > csv
@@ -64,8 +67,8 @@ BEGIN {
 	srcname["k"] = "kprobe"; srcname["t"] = "tracepoint"
 	CFGS = "1 2k 0k 3k 4k 5k 6k 2t 0t 3t 4t 5t 6t"
 	# plot colours: kprobe source in blues/greens, tracepoint source in reds/oranges
-	split("#9ecae1 #c6dbef #4292c6 #08519c #08306b #31a354", ck, " ")
-	split("#fdae6b #fdd0a2 #f16913 #d94801 #7f2704 #e7298a", ct, " ")
+	split("#4eb3d3 #ccebc5 #2b8cbe #0868ac #084081 #31a354", ck, " ")
+	split("#fdae6b #fee6ce #f16913 #d94801 #8c2d04 #e7298a", ct, " ")
 	split("2 0 3 4 5 6", cn, " ")
 	for (i = 1; i <= 6; i++) { color[cn[i] "k"] = ck[i]; color[cn[i] "t"] = ct[i] }
 }
@@ -88,6 +91,7 @@ BEGIN {
 		}
 		printf "\n" > csv
 	} else if (tag == "BENCH-CTR") {
+		printf "%s,%s,%s,%s,%s,%s\n", id, r, cfg, kv(line, "missed"), kv(line, "nested"), kv(line, "t_cfg") > ccsv
 		if (kv(line, "t_cfg") != "") tcfg[id, cfg] = tcfg[id, cfg] " " kv(line, "t_cfg")
 		ctr[id, cfg] = ctr[id, cfg] " " kv(line, "missed")
 		if (kv(line, "nested") != "-") nested[id, cfg] = nested[id, cfg] " " kv(line, "nested")
@@ -126,6 +130,7 @@ BEGIN {
 
 END {
 	close(csv)
+	close(ccsv)
 	ngoal = 0
 	json = "{\n  \"kernels\": ["
 	kl = out "/plot-kernels.txt"
