@@ -44,6 +44,17 @@ dev_is() {
 	}
 }
 
+# dev_ready: dev_is, once udev has handled the node (up to 2 minutes: the whole
+# boot's coldplug may still be queued; "udevadm settle" would wait for all of it)
+dev_ready() {
+	local _
+	for _ in $(seq 120); do
+		dev_is >/dev/null && return 0
+		sleep 1
+	done
+	dev_is
+}
+
 proc_header() { head -n1 /proc/tracer | tr -s ' \t' ' ' | sed 's/^ //; s/ $//'; }
 
 # column NAME PID: a counter of PID's row in /proc/tracer
@@ -83,8 +94,7 @@ eq "module version" "$(cat /sys/module/tracer/version 2>&1)" "$VERSION"
 check "dkms.service did not fail" sh -c '! systemctl is-failed --quiet dkms.service'
 
 # /dev/tracer and /proc/tracer.
-udevadm settle
-check "/dev/tracer: char 10:42, $DEV_OWNER:$DEV_GROUP $DEV_MODE (udev rule)" dev_is
+check "/dev/tracer: char 10:42, $DEV_OWNER:$DEV_GROUP $DEV_MODE (udev rule)" dev_ready
 eq "/proc/tracer header" "$(proc_header)" "$HEADER"
 
 # A monitored process: reads /proc/tracer in a loop without forking
@@ -113,8 +123,7 @@ cpu1 0
 check "modprobe -r tracer" sh -c 'modprobe -r tracer && test ! -d /sys/module/tracer'
 check "modprobe tracer" sh -c 'modprobe tracer && test -d /sys/module/tracer'
 cpu1 1
-udevadm settle
-check "after reload: /dev/tracer char 10:42, $DEV_OWNER:$DEV_GROUP $DEV_MODE" dev_is
+check "after reload: /dev/tracer char 10:42, $DEV_OWNER:$DEV_GROUP $DEV_MODE" dev_ready
 eq "after reload: /proc/tracer header" "$(proc_header)" "$HEADER"
 
 # Opening the static node kmod-static-nodes made at boot loads the module
@@ -127,8 +136,7 @@ check "static node /dev/tracer recreated (systemd-tmpfiles)" \
 	sh -c 'systemd-tmpfiles --create --boot --prefix=/dev/tracer && test -c /dev/tracer'
 check "opening /dev/tracer loads the module" sh -c ': </dev/tracer && test -d /sys/module/tracer'
 cpu1 1
-udevadm settle
-check "after autoload: /dev/tracer char 10:42, $DEV_OWNER:$DEV_GROUP $DEV_MODE" dev_is
+check "after autoload: /dev/tracer char 10:42, $DEV_OWNER:$DEV_GROUP $DEV_MODE" dev_ready
 
 say "missed events: $(cat /sys/module/tracer/parameters/missed 2>&1)"
 say "done: up $(cut -d' ' -f1 /proc/uptime) s"
