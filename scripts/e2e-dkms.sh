@@ -13,7 +13,8 @@
 #   4. install the 6.12 kernel: DKMS builds the module for it by itself (the
 #      kernel's postinst hook); a kernel the module refuses does not break that
 #      hook; boot 6.12 and check again (with the opt-in group udev rule)
-#   5. "apt-get purge tracer-dkms": nothing left behind
+#   5. "apt-get purge tracer-dkms": nothing left behind; "make dkms-install" and
+#      "make dkms-remove" from the checkout
 #   6. the RPM: same /usr/src payload as the .deb, DKMS scriptlets
 #
 # Prints "ok N - ..." / "not ok N - ... # why" per check and "N passed, N failed"
@@ -637,6 +638,27 @@ eq "tracer gone from modules.dep and modules.devname" "$(grep -lE '(^|/)tracer\.
 eq "dpkg knows no tracer package" \
 	"$(in_root dpkg-query -W -f='${Package} ${db:Status-Status}\n' 'tracer-*' 2>/dev/null | grep -v not-installed)" ""
 [ -z "$UTILS_DEB" ] || eq "no tracerctl" "$(ls "$ROOT/usr/bin/tracerctl" 2>/dev/null)" ""
+
+# "make dkms-install" / "make dkms-remove" from a checkout, on that system.
+step "5: make dkms-install, make dkms-remove from the checkout"
+rm -rf "$ROOT/root/tracer"
+cp -a "$SRC" "$ROOT/root/tracer"
+if in_root make -C /root/tracer dkms-install KVER="$K1" >"$LOGS/dkms-install.log" 2>&1; then
+	ok "make dkms-install KVER=$K1"
+else
+	notok "make dkms-install KVER=$K1" "$(logtail "$LOGS/dkms-install.log")"
+fi
+eq "make dkms-install: module for $K1 (tracer.ko*)" "$(modules_of "$K1")" "/lib/modules/$K1/updates/dkms/tracer.ko"
+check "make dkms-install: dkms status installed for $K1" dkms_installed_for "$K1"
+if in_root make -C /root/tracer dkms-remove >"$LOGS/dkms-remove.log" 2>&1; then
+	ok "make dkms-remove"
+else
+	notok "make dkms-remove" "$(logtail "$LOGS/dkms-remove.log")"
+fi
+eq "make dkms-remove: nothing left (modules, /usr/src, dkms status, /var/lib/dkms/tracer)" \
+	"$(find "$ROOT/lib/modules" -name 'tracer.ko*'; find "$ROOT/usr/src" -maxdepth 1 -name 'tracer-*'
+		in_root dkms status 2>&1; ls -d "$ROOT/var/lib/dkms/tracer" 2>/dev/null)" ""
+rm -rf "$ROOT/root/tracer"
 
 rpm_checks
 finish
