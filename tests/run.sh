@@ -10,8 +10,13 @@
 # Phases: (1) load tracer.ko as is, run the whole C suite; unload it while
 # monitored processes work; (2) reload it with the other event source
 # (source=kprobe / source=tracepoint, when the module has that parameter),
-# run the C suite again (shorter stress); unload it under load; check the
-# kernel log.
+# run the C suite again (shorter stress); unload it under load; (3) load it
+# with a tiny allocation map (map_bits=4: 64 records) and run the tests
+# that need it or change the missed counter (map overflow, a followed fork
+# whose entry cannot be allocated); (4) unload and reload it repeatedly
+# (alternating the event source) while monitored processes, followed
+# short-lived children and a /proc/tracer reader run; the last load has the
+# default map; check the kernel log.
 #
 # When the payload has the tracerctl tests (tracerctl-tests/run.sh, from
 # tests/tracerctl), they run too: phase "unloaded" before the first insmod,
@@ -19,7 +24,8 @@
 #
 # Environment: TRACER_STRESS_SECS (default 12), TRACER_TESTS (names or parts
 # of names given to tracer_test; default all), TRACER_TRACERCTL=0 skips the
-# tracerctl tests.
+# tracerctl tests, TRACER_RELOAD_CYCLES (default 30) and TRACER_RELOAD_SECS
+# (default 40) bound phase 4.
 #
 # QEMU's multi-threaded TCG can crash when kprobes are registered or removed
 # while another vCPU runs: every insmod/rmmod of tracer.ko runs with the
@@ -32,6 +38,8 @@ CTL=$HERE/tracerctl-tests/run.sh # tests/tracerctl, when in the payload
 MODDIR=${TRACER_MODDIR:-/modules}
 STRESS=${TRACER_STRESS_SECS:-12}
 SELECT=${TRACER_TESTS:-}
+RELOAD_CYCLES=${TRACER_RELOAD_CYCLES:-30}
+RELOAD_SECS=${TRACER_RELOAD_SECS:-40}
 TMP=${TMPDIR:-/tmp}/tracer-run.$$
 mkdir -p "$TMP"
 NUM=0
@@ -141,11 +149,30 @@ source_is() {
 	[ "$_v" = "$1" ] || { diag "source = '$_v'"; return 1; }
 }
 
-missed_zero() {
+missed_zero() { missed_is 0; }
+
+missed_is() {
 	f=/sys/module/tracer/parameters/missed
 	[ -f "$f" ] || { diag "no $f"; return 0; }
 	_v=$(cat "$f")
-	[ "$_v" = 0 ] || { diag "missed = $_v"; return 1; }
+	[ "$_v" = "$1" ] || { diag "missed = $_v, expected $1"; return 1; }
+}
+
+# The allocation map parameter is exactly $1.
+map_is() {
+	_v=$(cat /sys/module/tracer/parameters/map 2>/dev/null)
+	[ "$_v" = "$1" ] || { diag "map: '$_v', expected '$1'"; return 1; }
+}
+
+uptime_s() { cut -d. -f1 /proc/uptime; }
+uptime_cs() { cut -d' ' -f1 /proc/uptime | tr -d .; } # centiseconds
+
+map_is_empty() {
+	_v=$(cat /sys/module/tracer/parameters/map 2>/dev/null)
+	case $_v in
+	records=0\ capacity=64\ overflow=*) return 0 ;;
+	*) diag "map: '$_v'"; return 1 ;;
+	esac
 }
 
 # Run tracer_test (args: test names); its results join our numbering.
@@ -191,9 +218,12 @@ else
 fi
 
 HOGS=''
+# start_hogs [-n] [-f]: three monitored processes working in 2 threads (with
+# -f, also forking short-lived children; with -n, at the lowest priority).
 start_hogs() {
+	rm -f "$TMP"/hog.*
 	for _i in 1 2 3; do
-		"$HERE/tracer_test" -H 2 >"$TMP/hog.$_i" 2>&1 &
+		"$HERE/tracer_test" -H 2 "$@" >"$TMP/hog.$_i" 2>&1 &
 		HOGS="$HOGS $!"
 	done
 	# Each adds itself, then prints "hog ready".
@@ -221,6 +251,58 @@ stop_hogs() {
 	for _p in $HOGS; do kill -9 "$_p" 2>/dev/null; done
 	for _p in $HOGS; do wait "$_p" 2>/dev/null; done
 	HOGS=''
+}
+
+# Phase 4: unload and reload tracer.ko again and again while the hogs (and
+# their followed children) are monitored and a reader parses /proc/tracer.
+# Every load must start with an empty table; every unload must succeed.
+# (Variables prefixed _cyc: the helpers it calls use _n, _v, ...)
+reload_cycles() {
+	_cyc=0 _cyc_badload=0 _cyc_badempty=0 _cyc_badadd=0 _cyc_t0=$(uptime_s)
+	"$HERE/tracer_test" -n -R $((RELOAD_SECS + 120)) >"$TMP/reader.out" 2>&1 &
+	_cyc_rd=$!
+	while [ $_cyc -lt "$RELOAD_CYCLES" ] && [ $(($(uptime_s) - _cyc_t0)) -lt "$RELOAD_SECS" ]; do
+		_cyc_src=''
+		if [ -n "$OTHER" ]; then
+			if [ $((_cyc % 2)) = 0 ]; then _cyc_src=$SOURCE1; else _cyc_src=$OTHER; fi
+		fi
+		_c0=$(uptime_cs)
+		if ! tracer_insmod ${_cyc_src:+source=$_cyc_src}; then
+			diag "cycle $_cyc: insmod failed"
+			_cyc_badload=$((_cyc_badload + 1))
+			break
+		fi
+		proc_ok empty || { diag "cycle $_cyc: table not empty after the load"; _cyc_badempty=$((_cyc_badempty + 1)); }
+		# Hogs and their children: counted while the module goes away.
+		# shellcheck disable=SC2086 # one PID per argument
+		"$HERE/tracer_test" -a $HOGS || _cyc_badadd=$((_cyc_badadd + 1))
+		hogs_in_table || _cyc_badadd=$((_cyc_badadd + 1))
+		_c1=$(uptime_cs)
+		sleep 0.2
+		_c2=$(uptime_cs)
+		if ! tracer_rmmod; then
+			diag "cycle $_cyc: rmmod failed"
+			_cyc_badload=$((_cyc_badload + 1))
+			break
+		fi
+		_c3=$(uptime_cs)
+		diag "cycle $_cyc${_cyc_src:+ ($_cyc_src)}: insmod and add $((_c1 - _c0))0 ms, rmmod $((_c3 - _c2))0 ms"
+		_cyc=$((_cyc + 1))
+	done
+	kill -TERM "$_cyc_rd" 2>/dev/null
+	wait "$_cyc_rd"
+	_cyc_rrc=$?
+	cat "$TMP/reader.out"
+	diag "reload: $_cyc cycles of insmod/rmmod under load in $(($(uptime_s) - _cyc_t0)) s"
+	check "reload cycles: insmod and rmmod succeed every time ($_cyc cycles)" "see above" \
+		test "$_cyc_badload" = 0
+	check "reload cycles: at least 5 done" "only $_cyc" test "$_cyc" -ge 5
+	check "reload cycles: the table is empty after every load" "$_cyc_badempty loads" \
+		test "$_cyc_badempty" = 0
+	check "reload cycles: the hogs could be added after every load" "$_cyc_badadd failures" \
+		test "$_cyc_badadd" = 0
+	check "reload cycles: the reader saw only well-formed tables" "reader exit $_cyc_rrc" \
+		test "$_cyc_rrc" = 0
 }
 
 dmesg_clean() {
@@ -304,10 +386,43 @@ wait "$READER" 2>/dev/null
 check "hogs survive the second unload" "see above" hogs_alive
 stop_hogs
 check "tracer unloaded" "still loaded" not_loaded tracer
+
+# Phase 3: a tiny allocation map, and injected allocation failures.
+if [ -z "$SELECT" ]; then
+	check "insmod tracer.ko map_bits=4" "insmod failed" tracer_insmod map_bits=4
+	check "map_bits=4: 64 records, empty" "see above" \
+		map_is "records=0 capacity=64 overflow=0"
+	run_c_tests map_pressure map_pressure_concurrent fail_alloc_follow_missed
+	check "map_bits=4: empty after the tests" "see above" map_is_empty
+	check "missed is exactly the one injected follow failure" "see above" missed_is 1
+	check "rmmod tracer.ko (map_bits=4)" "rmmod failed" tracer_rmmod
+
+	# Phase 4: unload and reload under load.
+	# At the lowest priority: with one CPU online around every insmod and
+	# rmmod, the load would starve them otherwise (20 s a cycle); they
+	# still run, monitored, whenever insmod/rmmod waits.
+	if tracer_insmod && start_hogs -n -f && tracer_rmmod; then
+		ok "hogs with forking children running"
+		reload_cycles
+		check "hogs survive the reload cycles" "see above" hogs_alive
+		check "insmod tracer.ko with the default map" "insmod failed" tracer_insmod
+		check "default map: 65536 records, empty" "see above" \
+			map_is "records=0 capacity=65536 overflow=0"
+		check "table empty after the last load" "see above" proc_ok empty
+		stop_hogs
+		check "rmmod tracer.ko after the reload cycles" "rmmod failed" tracer_rmmod
+	else
+		not_ok "hogs with forking children running" "see above"
+		stop_hogs
+		loaded tracer && tracer_rmmod
+	fi
+fi
 check "rmmod tracer_test_helper.ko" "rmmod failed" rmmod tracer_test_helper
 check "kernel log clean (no BUG/WARNING/Oops/corruption)" "see above" dmesg_clean
-if grep -iE 'tracer' "$TMP/dmesg.ours" >"$TMP/dmesg.tracer"; then
-	diag "kernel log, tracer lines:"
+grep -iE 'tracer' "$TMP/dmesg.ours" | sed 's/^\[ *[0-9.]*\] //' |
+	grep -v '^tracer: version .* loaded$' | sort | uniq -c >"$TMP/dmesg.tracer"
+if [ -s "$TMP/dmesg.tracer" ]; then
+	diag "kernel log, tracer lines (with their counts):"
 	sed 's/^/#   /' "$TMP/dmesg.tracer" | head -n 40
 fi
 
