@@ -18,7 +18,7 @@
 #   BENCH_ROUNDS     rounds of every configuration, default 5
 #   BENCH_BT_ROUNDS  rounds with the bpftrace configurations (each start of bpftrace costs
 #                    seconds of guest time), default 3
-#   BENCH_CONFIGS    default "1 2k 2t 0k 0t 3k 3t 4k 4t 5k 5t 6k 6t" (see bench/guest/run.sh)
+#   BENCH_CONFIGS    default "1 2k 2rk 2t 0k 0t 3k 3t 4k 4t 5k 5t 6k 6t" (see bench/guest/run.sh)
 #   BENCH_WORKLOADS  "name:n ..." (benchw workloads), default below
 #   BENCH_SLEEPERS   monitored sleeping processes of configuration 5, default 10000
 #   BENCH_BPFTRACE=0 leave bpftrace out (configurations 6* are then skipped)
@@ -34,7 +34,7 @@ BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
 kernels=${BENCH_KERNELS:-6.1}
 rounds=${BENCH_ROUNDS:-5}
 bt_rounds=${BENCH_BT_ROUNDS:-3}
-configs=${BENCH_CONFIGS:-1 2k 2t 0k 0t 3k 3t 4k 4t 5k 5t 6k 6t}
+configs=${BENCH_CONFIGS:-1 2k 2rk 2t 0k 0t 3k 3t 4k 4t 5k 5t 6k 6t}
 workloads=${BENCH_WORKLOADS:-kmalloc:100000 mutex:100000 sema:100000 file:2000 pipe:4000 futex:8000}
 sleepers=${BENCH_SLEEPERS:-10000}
 out=${BENCH_OUT:-$BENCH_DIR/out}

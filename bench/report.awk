@@ -65,12 +65,13 @@ BEGIN {
 	# the configurations of a source, in table order
 	nsrc = split("k t", srcs, " ")
 	srcname["k"] = "kprobe"; srcname["t"] = "tracepoint"
-	CFGS = "1 2k 0k 3k 4k 5k 6k 2t 0t 3t 4t 5t 6t"
+	CFGS = "1 2k 2rk 0k 3k 4k 5k 6k 2t 0t 3t 4t 5t 6t"
 	# plot colours: kprobe source in blues/greens, tracepoint source in reds/oranges
 	split("#4eb3d3 #ccebc5 #2b8cbe #0868ac #084081 #31a354", ck, " ")
 	split("#fdae6b #fee6ce #f16913 #d94801 #8c2d04 #e7298a", ct, " ")
 	split("2 0 3 4 5 6", cn, " ")
 	for (i = 1; i <= 6; i++) { color[cn[i] "k"] = ck[i]; color[cn[i] "t"] = ct[i] }
+	color["2rk"] = "#a6bddb"
 }
 
 {
@@ -140,8 +141,8 @@ END {
 		printf "%s\n", id > kl
 		printf "\n=== kernel %s (%s): median guest ns per operation over %s rounds (one vCPU, -icount shift=0: 1 ns = 1 instruction)%s\n", \
 			id, krel[id], nrounds[id], done[id] ? "" : "  ** the guest did not finish **"
-		printf "    1 no module | 2 bare probes | 0 tracer, nothing monitored | 3 tracer, workload not monitored (1 other process is) | 4 tracer, workload monitored\n"
-		printf "    5 tracer + %d monitored sleepers, workload monitored | 6 bpftrace, per-PID maps | k = kprobe/kretprobe source, t = tracepoint source\n", sleepers
+		printf "    1 no module | 2 bare probes (2r: kretprobes' return probes armed) | 0 tracer, nothing monitored | 3 tracer, workload not monitored (1 other process is)\n    4 tracer, workload monitored"
+		printf " | 5 tracer + %d monitored sleepers, workload monitored | 6 bpftrace, per-PID maps | k = kprobe/kretprobe source, t = tracepoint source\n", sleepers
 		ncfg = split(CFGS, cl, " ")
 		printf "%-9s", "workload"
 		for (c = 1; c <= ncfg; c++) printf " %9s", cl[c]
@@ -164,8 +165,8 @@ END {
 		for (si = 1; si <= nsrc; si++) {
 			s = srcs[si]
 			printf "\n  source=%s: overhead(x) = t(x) - t(1), ns/op\n", srcname[s]
-			printf "  %-9s %9s %9s %9s %9s %9s %9s | %8s %8s %8s %8s %8s  (ratio: goal)\n", "workload", "ov(2)", "ov(0)", "ov(3)", "ov(4)", "ov(5)", "ov(6)", "o0/o2", "o3/o2", "o4/o2", "o5/o4", "o4/o6"
-			printf "  %-9s %9s %9s %9s %9s %9s %9s | %8s %8s %8s %8s %8s\n", "", "", "", "", "", "", "", "-", "<=1.1", "<=1.5", "<=1.1", "<=0.5"
+			printf "  %-9s %9s %9s %9s %9s %9s %9s %9s | %8s %8s %8s %8s %8s %8s  (ratio: goal)\n", "workload", "ov(2)", "ov(2r)", "ov(0)", "ov(3)", "ov(4)", "ov(5)", "ov(6)", "o0/o2", "o3/o2", "o4/o2", "o4/o2r", "o5/o4", "o4/o6"
+			printf "  %-9s %9s %9s %9s %9s %9s %9s %9s | %8s %8s %8s %8s %8s %8s\n", "", "", "", "", "", "", "", "", "-", "<=1.1", "<=1.5", "-", "<=1.1", "<=0.5"
 			for (wi = 1; wi <= nw[id]; wi++) {
 				w = wls[id, wi]
 				b = med[id, "1", w]
@@ -174,10 +175,14 @@ END {
 					ov[x] = (m == "" || b == "") ? "" : m - b
 					ovs[id, x s, w] = ov[x]
 				}
+				m = med[id, "2r" s, w]
+				ov["2r"] = (m == "" || b == "") ? "" : m - b
+				ovs[id, "2r" s, w] = ov["2r"]
+				r42r = ratio(ov[4], ov["2r"]); rat[id, s, w, "o4/o2r"] = r42r
 				r02 = ratio(ov[0], ov[2]); rat[id, s, w, "o0/o2"] = r02
 				r32 = ratio(ov[3], ov[2]); r42 = ratio(ov[4], ov[2]); r54 = ratio(ov[5], ov[4]); r46 = ratio(ov[4], ov[6])
 				rat[id, s, w, "o3/o2"] = r32; rat[id, s, w, "o4/o2"] = r42; rat[id, s, w, "o5/o4"] = r54; rat[id, s, w, "o4/o6"] = r46
-				printf "  %-9s %9s %9s %9s %9s %9s %9s | %8s %8s %8s %8s %8s\n", w, fmt(ov[2]), fmt(ov[0]), fmt(ov[3]), fmt(ov[4]), fmt(ov[5]), fmt(ov[6]), fr(r02), fr(r32), fr(r42), fr(r54), fr(r46)
+				printf "  %-9s %9s %9s %9s %9s %9s %9s %9s | %8s %8s %8s %8s %8s %8s\n", w, fmt(ov[2]), fmt(ov["2r"]), fmt(ov[0]), fmt(ov[3]), fmt(ov[4]), fmt(ov[5]), fmt(ov[6]), fr(r02), fr(r32), fr(r42), fr(r42r), fr(r54), fr(r46)
 				# goals: a <= k*b, judged on the medians; "noise" = the MADs of the cells involved
 				goal(id, s, w, "unmonitored: overhead(3) <= 1.1 x overhead(2)", ov[3], 1.1, ov[2], id SUBSEP "3" s SUBSEP w, id SUBSEP "2" s SUBSEP w)
 				goal(id, s, w, "monitored: overhead(4) <= 1.5 x overhead(2)", ov[4], 1.5, ov[2], id SUBSEP "4" s SUBSEP w, id SUBSEP "2" s SUBSEP w)
@@ -341,7 +346,7 @@ function kjson(id,    j, wi, w, c, ncfg, cl, si, s, i, n, k, first) {
 		j = j "}, \"ratios\": {"
 		for (si = 1; si <= nsrc; si++) {
 			s = srcs[si]
-			j = j (si > 1 ? ", " : "") jstr(srcname[s]) ": {\"o0/o2\": " jnum(rat[id, s, w, "o0/o2"]) ", \"o3/o2\": " jnum(rat[id, s, w, "o3/o2"]) ", \"o4/o2\": " jnum(rat[id, s, w, "o4/o2"]) \
+			j = j (si > 1 ? ", " : "") jstr(srcname[s]) ": {\"o0/o2\": " jnum(rat[id, s, w, "o0/o2"]) ", \"o3/o2\": " jnum(rat[id, s, w, "o3/o2"]) ", \"o4/o2\": " jnum(rat[id, s, w, "o4/o2"]) ", \"o4/o2r\": " jnum(rat[id, s, w, "o4/o2r"]) \
 				", \"o5/o4\": " jnum(rat[id, s, w, "o5/o4"]) ", \"o4/o6\": " jnum(rat[id, s, w, "o4/o6"]) "}"
 		}
 		j = j "}, \"events_per_op\": {"

@@ -11,7 +11,9 @@
  *   kprobes=sym,...      kprobes with an empty pre-handler
  *   kretprobes=sym,...   kretprobes whose entry handler declines the return
  *                        probe (returns 1): what the tracer does for a task
- *                        it does not monitor
+ *                        it does not monitor; with armed=1 it accepts it and
+ *                        an empty return handler runs (the floor of a
+ *                        monitored kmalloc)
  *   tracepoints=tp,...   empty probes on kmem:kmalloc, kmem:kmalloc_node,
  *                        kmem:kfree
  *
@@ -48,6 +50,10 @@ static char *tracepoints;
 module_param(tracepoints, charp, 0444);
 MODULE_PARM_DESC(tracepoints, "kmem tracepoints: kmalloc, kmalloc_node, kfree");
 
+static bool armed;
+module_param(armed, bool, 0444);
+MODULE_PARM_DESC(armed, "kretprobes: arm the return probe too (empty return handler)");
+
 static int bare_pre(struct kprobe *kp, struct pt_regs *regs)
 {
 	return 0;
@@ -55,7 +61,7 @@ static int bare_pre(struct kprobe *kp, struct pt_regs *regs)
 
 static int bare_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
-	return 1;	/* no return probe */
+	return !armed;	/* 1: no return probe */
 }
 
 static int bare_ret(struct kretprobe_instance *ri, struct pt_regs *regs)

@@ -11,6 +11,7 @@
 # Configurations ("k" = source=kprobe, "t" = source=tracepoint):
 #   1      no module
 #   2k 2t  bench/bare: empty handlers on the same hooks (the mechanism's floor)
+#   2rk    the same, with the kretprobes' return probes armed (empty handler)
 #   0k 0t  tracer.ko loaded, nothing monitored (idle tracer)
 #   3k 3t  tracer.ko loaded, one sleeper monitored, the workload not
 #   4k 4t  tracer.ko loaded, the workload monitored
@@ -43,9 +44,9 @@ info() { echo "BENCH-INFO $*"; }
 err() { echo "BENCH-ERR $*"; }
 
 tracer_load() { insmod "$MOD/tracer.ko" "source=$1" 2>&1 | sed 's/^/BENCH-ERR insmod: /'; grep -q '^tracer ' /proc/modules; }
-bare_load() { # k|t: empty probes on what tracer.ko hooks with that source
-	# shellcheck disable=SC2046 # the argument list
-	insmod "$MOD/bare_probes.ko" $(bare_args "$1") 2>&1 | sed 's/^/BENCH-ERR insmod: /'
+bare_load() { # k|t [armed=1]: empty probes on what tracer.ko hooks with that source
+	# shellcheck disable=SC2046,SC2086 # argument lists
+	insmod "$MOD/bare_probes.ko" $(bare_args "$1") ${2:-} 2>&1 | sed 's/^/BENCH-ERR insmod: /'
 	grep -q '^bare_probes ' /proc/modules
 }
 
@@ -179,15 +180,17 @@ uptime() { cut -d' ' -f1 /proc/uptime; }
 
 run_config() { # ROUND CFG
 	r=$1 cfg=$2
-	s=${cfg#?}
+	s=${cfg#"${cfg%?}"} # the last character: k or t
 	t_cfg=$(uptime)
 	case $cfg in
 	1)
 		run_workloads "$r" "$cfg" ""
 		echo "BENCH-CTR r=$r cfg=$cfg missed=- nested=- map=- t_cfg=$(awk -v t="$t_cfg" '{ print $1 - t }' /proc/uptime)"
 		;;
-	2?)
-		bare_load "$s" || { err "r=$r cfg=$cfg bare_probes did not load"; return; }
+	2? | 2r?)
+		# 2r: the kretprobes' return probes armed too (empty return handler)
+		case $cfg in 2r?) arm=armed=1 ;; *) arm= ;; esac
+		bare_load "$s" $arm || { err "r=$r cfg=$cfg bare_probes did not load"; return; }
 		[ "$r" = 1 ] && info "r=$r cfg=$cfg bare_hooked=\"$(param bare_probes hooked)\""
 		run_workloads "$r" "$cfg" ""
 		echo "BENCH-CTR r=$r cfg=$cfg missed=$(param bare_probes missed) nested=$(param bare_probes nested) map=- t_cfg=$(awk -v t="$t_cfg" '{ print $1 - t }' /proc/uptime)"
