@@ -264,7 +264,7 @@ static int bare_add_kretprobe(const char *sym)
 	ret = register_kretprobe(rp);
 	if (!ret)
 		bare_nrp++;
-	return ret == -ENOENT ? 0 : ret;	/* not on this kernel */
+	return ret;
 }
 
 /* Register every name of the comma-separated @list (in bare_names) with @add. */
@@ -301,7 +301,7 @@ static int bare_defaults(bool tp)
 	if (!tp) {
 		for (i = 0; i < ARRAY_SIZE(bare_kmalloc_syms); i++) {
 			ret = bare_add_kretprobe(bare_kmalloc_syms[i].name);
-			if (ret)
+			if (ret && ret != -ENOENT)	/* not on this kernel */
 				return ret;
 		}
 		return bare_add_kprobe("kfree");

@@ -51,14 +51,15 @@ bare_load() { # k|t [armed=1]: empty probes on what tracer.ko hooks with that so
 }
 
 # bare_args k|t: bare_probes' kprobes=, kretprobes=, tracepoints= from tracer.ko's "hooked"
-# ("kmalloc=a,b kfree=kfree sched=schedule ..."; "tracepoint:x" and "f(size 0)" entries)
+# ("kmalloc=a,b kfree=kfree sched=schedule ..."; "tracepoint:x" entries; "f(...)" entries, such
+# as the size-0 kprobes of source=tracepoint, "__kmalloc(0)", are plain kprobes)
 bare_args() {
 	if [ ! -s "/tmp/hooked.$1" ]; then
 		echo "source=$(srcname "$1")"
 		return
 	fi
 	awk '{
-		gsub(/\(size 0\)/, "#kp")
+		gsub(/\([^)]*\)/, "#kp")
 		for (i = 1; i <= NF; i++) {
 			key = $i; sub(/=.*/, "", key); val = $i; sub(/^[^=]*=/, "", val)
 			n = split(val, v, ",")
