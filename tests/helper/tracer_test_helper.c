@@ -26,6 +26,7 @@
 #include <linux/numa.h>
 #include <linux/overflow.h>
 #include <linux/preempt.h>
+#include <linux/rcupdate.h>
 #include <linux/sched.h>
 #include <linux/semaphore.h>
 #include <linux/slab.h>
@@ -141,6 +142,27 @@ static int tth_alloc_free(const struct tth_req *r)
 		left -= k;
 	}
 	return ret;
+}
+
+/* A block freed with kfree_rcu(): the kernel frees it later, its way. */
+struct tth_rcu_blk {
+	struct rcu_head rcu;
+};
+
+static int tth_kfree_rcu(const struct tth_req *r)
+{
+	struct tth_rcu_blk *b;
+	size_t size = r->size;
+	u64 i;
+
+	OPTIMIZER_HIDE_VAR(size);
+	for (i = 0; i < r->n; i++) {
+		b = kmalloc(size, GFP_KERNEL);
+		if (!b)
+			return -ENOMEM;
+		kfree_rcu(b, rcu);
+	}
+	return 0;
 }
 
 static void tth_kfree_const(u64 n, const void *p)
@@ -396,11 +418,15 @@ static long tth_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	struct tth_req r;
 	int ret;
 
-	if (cmd != TTH_IOC_RUN)
+	if (cmd != TTH_IOC_RUN && cmd != TTH_IOC_KFREE_RCU)
 		return -ENOTTY;
 	if (copy_from_user(&r, uarg, sizeof(r)))
 		return -EFAULT;
-	ret = tth_run(&r);
+	if (cmd == TTH_IOC_KFREE_RCU)
+		ret = r.n <= TTH_N_MAX && r.size >= sizeof(struct tth_rcu_blk) &&
+		      r.size <= TTH_SIZE_MAX ? tth_kfree_rcu(&r) : -EINVAL;
+	else
+		ret = tth_run(&r);
 	if (ret)
 		return ret;
 	if (copy_to_user(uarg, &r, sizeof(r)))

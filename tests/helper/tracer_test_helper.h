@@ -81,4 +81,11 @@ struct tth_req {
 
 #define TTH_IOC_RUN		_IOWR('T', 0x71, struct tth_req)
 
+/*
+ * n * kmalloc(size) then kfree_rcu() of each block (size >= 16): the
+ * kernel frees them later, in its own way (kfree() or kfree_bulk()).  A
+ * request of its own, not a TTH_OP_* (tools size tables by TTH_OP_COUNT).
+ */
+#define TTH_IOC_KFREE_RCU	_IOWR('T', 0x72, struct tth_req)
+
 #endif /* _TRACER_TEST_HELPER_H */
