@@ -2889,7 +2889,7 @@ static int t_stale_kfree_rcu(const void *arg)
 	/* The kernel frees them within seconds; drop_caches makes the
 	 * kfree_rcu shrinker hurry.
 	 */
-	end = now() + 10;
+	end = now() + 6;
 	do {
 		write_str("/proc/sys/vm/drop_caches", "2");
 		msleep(200);
@@ -2898,7 +2898,7 @@ static int t_stale_kfree_rcu(const void *arg)
 	} while (m.records > m0.records && now() < end);
 	if (m.records != m0.records) {
 		failf("%ld records of P's kfree_rcu() blocks still in the map %.0f s after (records %ld -> %ld -> %ld)",
-		      m.records - m0.records, now() - end + 10, m0.records,
+		      m.records - m0.records, now() - end + 6, m0.records,
 		      m1.records, m.records);
 		ret = -1;
 	}
