@@ -268,6 +268,43 @@ if [ "$do_static" = 1 ]; then
 	timed checkpatch "$t"
 fi
 
+# --- user-space tools and packages -------------------------------------------------------
+# sub_suite NAME LOG CMD...: run a test script that prints ok/not ok lines and ends with
+# "N passed, N failed"; show its lines, add its counts to ours.
+sub_suite() {
+	local name=$1 log=$2 sp sf rc=0
+	shift 2
+	"$@" >"$log" 2>&1 </dev/null || rc=$?
+	grep -E '^(not )?ok ' "$log" | sed "s/^/#   [$name] /" || true
+	read -r sp sf < <(sed -n -E 's/^([A-Za-z_-]+: )?([0-9]+) passed, ([0-9]+) failed.*$/\2 \3/p' \
+		"$log" | tail -n 1)
+	if [ -n "${sp:-}" ]; then
+		passed=$((passed + sp))
+		failed=$((failed + sf))
+		echo "# $name: $sp passed, $sf failed (exit $rc)"
+		if [ "$rc" != 0 ] && [ "$sf" = 0 ]; then
+			notok "$name: exit status $rc with no failed test (see $log)"
+		fi
+	else
+		tail -n 30 "$log" | sed "s/^/#   [$name] /"
+		notok "$name: no test summary (exit $rc; see $log)"
+	fi
+}
+
+if [ "${TRACER_TOOLS_CHECK:-1}" = 1 ] && [ -x "$TOP/tests/tracerctl/host-check.sh" ]; then
+	echo "# --- tracerctl on the host (build, install layout, man pages, fake /proc)"
+	t=$(now)
+	sub_suite tracerctl-host "$out/tracerctl-host.log" "$TOP/tests/tracerctl/host-check.sh"
+	timed "tracerctl host" "$t"
+fi
+
+if [ "${TRACER_E2E:-1}" = 1 ] && [ "$do_vm" = 1 ] && [ -x "$TOP/scripts/e2e-dkms.sh" ]; then
+	echo "# --- packages: .deb/.rpm, DKMS install in a Debian VM, reboot, new kernel, purge"
+	t=$(now)
+	sub_suite e2e-dkms "$out/e2e-dkms.log" "$TOP/scripts/e2e-dkms.sh"
+	timed "e2e-dkms" "$t"
+fi
+
 echo
 printf '# %s\n' "${kernel_summaries[@]}"
 finish
