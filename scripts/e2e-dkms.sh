@@ -344,6 +344,12 @@ dkms_installed_for() { # KVER
 # ======================================================================================
 [ "$(id -u)" = 0 ] || die "e2e-dkms.sh runs as root (apt-get, chroot, mke2fs -d)"
 mkdir -p "$E2E"
+# One run at a time: runs share $RUN and the cached tarball (and the 2 cores).
+exec 9>"$E2E/lock"
+if ! flock -n 9; then
+	note "waiting for another e2e-dkms run to finish"
+	flock -w 3600 9 || die "another e2e-dkms run held $E2E/lock for an hour"
+fi
 # The last run's files (a root file system: slow to delete) go in the background.
 [ ! -d "$RUN" ] || mv "$RUN" "$RUN.old.$$"
 if compgen -G "$E2E/run.old.*" >/dev/null; then nice -n 19 rm -rf "$E2E"/run.old.* & fi
