@@ -352,7 +352,7 @@ if ! flock -n 9; then
 fi
 # The last run's files (a root file system: slow to delete) go in the background.
 [ ! -d "$RUN" ] || mv "$RUN" "$RUN.old.$$"
-if compgen -G "$E2E/run.old.*" >/dev/null; then nice -n 19 rm -rf "$E2E"/run.old.* & fi
+if compgen -G "$E2E/run.old.*" >/dev/null; then nice -n 19 rm -rf "$E2E"/run.old.* 9>&- & fi
 mkdir -p "$LOGS"
 trap stop_guests EXIT
 copy_tree "$SRC"
