@@ -10,7 +10,8 @@
 # Phases: (1) load tracer.ko as is, run the whole C suite; unload it while
 # monitored processes work; (2) reload it with the other event source
 # (source=kprobe / source=tracepoint, when the module has that parameter),
-# run the C suite again (shorter stress); unload it under load; (3) load it
+# run the C suite again (shorter stress, without the tests that do not
+# depend on the event source); unload it under load; (3) load it
 # with a tiny allocation map (map_bits=4: 64 records) and run the tests
 # that need it or change the missed counter (map overflow, a followed fork
 # whose entry cannot be allocated); (4) unload and reload it repeatedly
@@ -25,7 +26,7 @@
 # Environment: TRACER_STRESS_SECS (default 12), TRACER_TESTS (names or parts
 # of names given to tracer_test; default all), TRACER_TRACERCTL=0 skips the
 # tracerctl tests, TRACER_RELOAD_CYCLES (default 30) and TRACER_RELOAD_SECS
-# (default 40) bound phase 4.
+# (default 30) bound phase 4.
 #
 # QEMU's multi-threaded TCG can crash when kprobes are registered or removed
 # while another vCPU runs: every insmod/rmmod of tracer.ko runs with the
@@ -39,7 +40,7 @@ MODDIR=${TRACER_MODDIR:-/modules}
 STRESS=${TRACER_STRESS_SECS:-12}
 SELECT=${TRACER_TESTS:-}
 RELOAD_CYCLES=${TRACER_RELOAD_CYCLES:-30}
-RELOAD_SECS=${TRACER_RELOAD_SECS:-40}
+RELOAD_SECS=${TRACER_RELOAD_SECS:-30}
 TMP=${TMPDIR:-/tmp}/tracer-run.$$
 mkdir -p "$TMP"
 NUM=0
@@ -345,7 +346,7 @@ check "module parameters readable" "see above" params_ok
 run_c_tests $SELECT
 check "missed events counter is 0 after the tests" "see above" missed_zero
 SOURCE1=$(cat /sys/module/tracer/parameters/source 2>/dev/null || echo '')
-diag "phase 1 event source: ${SOURCE1:-(no source parameter)}"
+diag "phase 1 event source: ${SOURCE1:-(no source parameter)}; done at $(uptime_s) s"
 if [ "$CTL_ON" = 1 ]; then
 	run_ctl_phase loaded
 	check "/dev/tracer_helper still there after the tracerctl tests" "gone" \
@@ -374,8 +375,10 @@ check "reloaded: /dev/tracer is char 10:42" "wrong device node" dev_ok
 check "reloaded: table starts empty" "see above" proc_ok empty
 stop_hogs
 STRESS=$(((STRESS + 1) / 2))
+# -q: the tests of the ioctl, procfs and permission paths ran in phase 1.
 # shellcheck disable=SC2086 # word splitting of the test selection is wanted
-run_c_tests $SELECT
+run_c_tests -q $SELECT
+diag "phase 2 done at $(uptime_s) s"
 
 # Unload with a full table, readers and a churn of processes.
 if start_hogs; then ok "hogs running again"; else not_ok "hogs running again" "see above"; fi
@@ -399,6 +402,7 @@ if [ -z "$SELECT" ]; then
 	run_c_tests fail_alloc_follow_missed
 	check "missed is exactly the one injected follow failure" "see above" missed_is 1
 	check "rmmod tracer.ko (map_bits=4)" "rmmod failed" tracer_rmmod
+	diag "phase 3 done at $(uptime_s) s"
 
 	# Phase 4: unload and reload under load.
 	# At the lowest priority: with one CPU online around every insmod and
@@ -414,6 +418,7 @@ if [ -z "$SELECT" ]; then
 		check "table empty after the last load" "see above" proc_ok empty
 		stop_hogs
 		check "rmmod tracer.ko after the reload cycles" "rmmod failed" tracer_rmmod
+		diag "phase 4 done at $(uptime_s) s"
 	else
 		not_ok "hogs with forking children running" "see above"
 		stop_hogs

@@ -17,8 +17,13 @@
  * Each test runs in its own forked process, with a time limit, and prints
  * "ok N - name" or "not ok N - name # reason".
  *
- * Usage: tracer_test [-s first_number] [-t stress_seconds] [-l] [name...]
- *        tracer_test -H nthreads	(monitor itself, work until killed)
+ * Usage: tracer_test [-s first_number] [-t stress_seconds] [-l] [-q] [name...]
+ *        tracer_test [-n] -H nthreads [-f]	(monitor itself, work until
+ *					 killed; -f: fork children too)
+ *        tracer_test -a PID...		(add with TRACER_FOLLOW_FORKS)
+ *        tracer_test [-n] -R seconds	(parse /proc/tracer in a loop)
+ * -q leaves out the tests that do not depend on the event source; -n runs
+ * at the lowest priority.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -5482,6 +5487,7 @@ struct test {
 	const void *arg;
 	int timeout;
 	int explicit;	/* runs only when named exactly (needs a setup) */
+	int once;	/* does not depend on the event source: not with -q */
 };
 
 static struct test tests[128];
@@ -5491,7 +5497,15 @@ static void add_test(const char *name, int (*fn)(const void *),
 		     const void *arg, int timeout)
 {
 	if (ntests < (int)ARRAY_SIZE(tests))
-		tests[ntests++] = (struct test){ name, fn, arg, timeout, 0 };
+		tests[ntests++] = (struct test){ name, fn, arg, timeout, 0, 0 };
+}
+
+/* A test of the ioctl/procfs/permission paths only: -q leaves it out. */
+static void add_once(const char *name, int (*fn)(const void *),
+		     const void *arg, int timeout)
+{
+	add_test(name, fn, arg, timeout);
+	tests[ntests - 1].once = 1;
 }
 
 /* A test that runs only when named exactly: run.sh sets its stage first. */
@@ -5541,21 +5555,21 @@ static void build_tests(void)
 	add_test("ex_errors", t_ex_errors, NULL, 30);
 	add_test("ex_follow_forks", t_ex_follow, NULL, 30);
 	add_test("ex_report_exit", t_ex_report, NULL, 30);
-	add_test("dev_read_odd_sizes", t_dev_read, NULL, 60);
-	add_test("proc_read_large_table", t_proc_large, NULL, 120);
+	add_once("dev_read_odd_sizes", t_dev_read, NULL, 60);
+	add_once("proc_read_large_table", t_proc_large, NULL, 120);
 	add_test("pid_reuse_thread_id", t_pid_reuse_tid, NULL, 60);
-	add_test("pidns_add_pid1_is_ns_init", t_pidns_add, NULL, 60);
-	add_test("pidns_proc_view", t_pidns_view, NULL, 60);
-	add_test("pidns_exit_records", t_pidns_records, NULL, 60);
-	add_test("perm_dev_node_0600", t_perm_dev_mode, NULL, 30);
-	add_test("perm_owner_only", t_perm_owner, NULL, 60);
-	add_test("perm_cap_sys_admin", t_perm_cap, NULL, 60);
-	add_test("perm_user_namespace", t_perm_userns, NULL, 60);
-	add_test("perm_proc_readable_by_all", t_perm_proc, NULL, 60);
-	add_test("fail_alloc_open", t_fail_open, NULL, 30);
-	add_test("fail_alloc_ex_add", t_fail_ex, NULL, 30);
-	add_test("fail_alloc_no_leak", t_fail_no_leak, NULL, 120);
-	add_test("ioctl_fuzz", t_fuzz, NULL, -1);
+	add_once("pidns_add_pid1_is_ns_init", t_pidns_add, NULL, 60);
+	add_once("pidns_proc_view", t_pidns_view, NULL, 60);
+	add_once("pidns_exit_records", t_pidns_records, NULL, 60);
+	add_once("perm_dev_node_0600", t_perm_dev_mode, NULL, 30);
+	add_once("perm_owner_only", t_perm_owner, NULL, 60);
+	add_once("perm_cap_sys_admin", t_perm_cap, NULL, 60);
+	add_once("perm_user_namespace", t_perm_userns, NULL, 60);
+	add_once("perm_proc_readable_by_all", t_perm_proc, NULL, 60);
+	add_once("fail_alloc_open", t_fail_open, NULL, 30);
+	add_once("fail_alloc_ex_add", t_fail_ex, NULL, 30);
+	add_once("fail_alloc_no_leak", t_fail_no_leak, NULL, 120);
+	add_once("ioctl_fuzz", t_fuzz, NULL, -1);
 	add_test("exit_race_add_remove", t_exit_race, NULL, -1);
 	add_test("fork_storm_follow", t_fork_storm, NULL, -1);
 	add_test("stress", t_stress, NULL, -1);
@@ -5790,10 +5804,14 @@ static int proc_reader(int secs)
 	return ok ? 0 : 1;
 }
 
+static int g_quick;	/* -q: leave out the tests added with add_once() */
+
 static int selected(const struct test *t, int argc, char **argv, int first)
 {
 	int i;
 
+	if (g_quick && t->once)
+		return 0;
 	for (i = first; i < argc; i++)
 		if (t->explicit ? !strcmp(t->name, argv[i]) :
 		    !!strstr(t->name, argv[i]))
@@ -5809,7 +5827,7 @@ int main(int argc, char **argv)
 	int r;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	while ((opt = getopt(argc, argv, "s:t:lH:faR:n")) != -1) {
+	while ((opt = getopt(argc, argv, "s:t:lqH:faR:n")) != -1) {
 		switch (opt) {
 		case 'H':
 			hogs = atoi(optarg);
@@ -5835,9 +5853,12 @@ int main(int argc, char **argv)
 		case 'l':
 			list = 1;
 			break;
+		case 'q':
+			g_quick = 1;
+			break;
 		default:
 			fprintf(stderr,
-				"usage: %s [-s first] [-t stress_secs] [-l] [name...]\n"
+				"usage: %s [-s first] [-t stress_secs] [-l] [-q] [name...]\n"
 				"       %s [-n] -H nthreads [-f]\n"
 				"       %s -a PID...\n"
 				"       %s [-n] -R secs\n",
