@@ -8,6 +8,12 @@
 #                                        guest payload of tests/, run the whole suite, then judge
 #                                        the console: the suite's results and every kernel report
 #   scripts/check-debug.sh --parse LOG   judge an existing console log only (no build, no VM)
+#   TRACER_DEBUG_SELFTEST=1 scripts/check-debug.sh
+#                                        instead of the suite, load a module that makes one report
+#                                        of each kind on purpose (KASAN out-of-bounds and
+#                                        use-after-free, PROVE_RCU, lockdep, atomic sleep, list,
+#                                        UBSAN, WARN, a kmemleak leak): passes only if every one
+#                                        of them is caught
 #
 # Fails on: the suite's failures; any KASAN, KFENCE, lockdep, RCU, atomic-sleep, list, debug
 # objects or UBSAN report; any other WARNING/BUG/Oops/panic; a kmemleak report whose backtrace
@@ -16,10 +22,12 @@
 # printed in full. Leak reports of the kernel itself are listed, not counted
 # (TRACER_DEBUG_STRICT_LEAKS=1 counts them too).
 #
-# Environment: TRACER_OUT (default build/check-debug), TRACER_VM_MEM (default 3072),
+# Environment: TRACER_OUT (default build/check-debug), TRACER_VM_MEM (default 2048),
 # TRACER_VM_TIMEOUT (default 3600), TRACER_BOOT_TIMEOUT (default 600), TRACER_VM_APPEND (added
 # to the debug options of the command line), the other TRACER_VM_* of scripts/vm.sh,
-# TRACER_STRESS_SECS/TRACER_TESTS (passed to the guest suite), TRACER_CACHE, TRACER_REFRESH.
+# TRACER_STRESS_SECS (default 30 here: the debug kernel is slow and the stress test wants a
+# minimum of work done) and TRACER_TESTS (passed to the guest suite), TRACER_CACHE,
+# TRACER_REFRESH.
 #
 # Prints "ok - ..."/"not ok - ..." lines and last, alone, "N passed, N failed".
 # Exit status 0 only if nothing failed.
@@ -50,6 +58,90 @@ finish() {
 	exit
 }
 
+# write_selftest_module: the C source of tracer_debug_selftest.ko (TRACER_DEBUG_SELFTEST=1). On
+# load it makes one report of each kind the debug kernel must catch; the wrapper removes it
+# again, and what it leaked is then found by kmemleak with bare module addresses.
+write_selftest_module() {
+	cat <<'EOF'
+// SPDX-License-Identifier: GPL-2.0
+/* tracer_debug_selftest: bugs on purpose, for `TRACER_DEBUG_SELFTEST=1 make check-debug` */
+#include <linux/kernel.h>
+#include <linux/list.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/preempt.h>
+#include <linux/rcupdate.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+
+/* Run-time indexes: the compiler cannot see the bugs. */
+static int oob = 13;
+module_param(oob, int, 0444);
+static int idx = 4;
+module_param(idx, int, 0444);
+
+static DEFINE_MUTEX(tds_a);
+static DEFINE_MUTEX(tds_b);
+static int __rcu *tds_rcu;
+static int tds_arr[4];
+static LIST_HEAD(tds_list);
+static struct list_head tds_entry;
+
+static int __init tds_init(void)
+{
+	char *p;
+	int i;
+
+	/* PROVE_RCU: rcu_dereference() outside a read-side section */
+	pr_info("rcu: %p\n", rcu_dereference(tds_rcu));
+	/* DEBUG_ATOMIC_SLEEP */
+	preempt_disable();
+	might_sleep();
+	preempt_enable();
+	/* DEBUG_LIST: the same entry added twice */
+	list_add(&tds_entry, &tds_list);
+	list_add(&tds_entry, &tds_list);
+	list_del(&tds_entry);
+	/* UBSAN: index out of bounds */
+	pr_info("arr: %d\n", READ_ONCE(tds_arr[idx]));
+	/* KASAN: out of bounds, then use after free */
+	p = kmalloc(oob, GFP_KERNEL);
+	if (p) {
+		pr_info("oob: %d\n", READ_ONCE(p[oob]));
+		kfree(p);
+		pr_info("uaf: %d\n", READ_ONCE(p[0]));
+	}
+	/* kmemleak: blocks nobody points to */
+	for (i = 0; i < 8; i++) {
+		p = kmalloc(64 + 32 * i, GFP_KERNEL);
+		if (p)
+			memset(p, 0x5a, 64);
+	}
+	/* a plain warning */
+	WARN(1, "tracer_debug_selftest: a warning on purpose\n");
+	/* lockdep: A then B, B then A (last: lockdep turns itself off after a report) */
+	mutex_lock(&tds_a);
+	mutex_lock(&tds_b);
+	mutex_unlock(&tds_b);
+	mutex_unlock(&tds_a);
+	mutex_lock(&tds_b);
+	mutex_lock(&tds_a);
+	mutex_unlock(&tds_a);
+	mutex_unlock(&tds_b);
+	return 0;
+}
+
+static void __exit tds_exit(void)
+{
+}
+
+module_init(tds_init);
+module_exit(tds_exit);
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("check-debug self-test: bugs on purpose");
+EOF
+}
+
 # --- judging the console ----------------------------------------------------------------
 
 # last_boot LOG: the console of the last boot vm.sh made (everything after its last "=== vm.sh:
@@ -61,11 +153,12 @@ last_boot() {
 
 # The kinds of kernel reports, in order: a report counts in the first kind whose pattern its
 # first line matches. Only kernel lines ("[   12.345678] ...") are looked at.
-REPORT_KINDS=(kasan kfence lockdep atomic list debugobjects ubsan other)
+REPORT_KINDS=(kasan kfence rcu lockdep atomic list debugobjects ubsan other)
 declare -A REPORT_RE=(
 	[kasan]='BUG: KASAN:'
 	[kfence]='BUG: KFENCE:'
-	[lockdep]='WARNING: (possible (circular|recursive) locking|possible irq lock inversion|inconsistent lock state|.*-safe -> .*-unsafe lock order|suspicious RCU usage|bad unlock balance|held lock freed|lock held when returning|Nested lock was not taken|bad contention detected)|DEBUG_LOCKS_WARN_ON|BUG: (MAX_LOCK|looking up invalid subclass|key .* has not been registered)|INFO: trying to register non-static key'
+	[rcu]='WARNING: suspicious RCU usage'
+	[lockdep]='WARNING: (possible (circular|recursive) locking|possible irq lock inversion|inconsistent lock state|.*-safe -> .*-unsafe lock order|bad unlock balance|held lock freed|lock held when returning|Nested lock was not taken|bad contention detected)|DEBUG_LOCKS_WARN_ON|BUG: (MAX_LOCK|looking up invalid subclass|key .* has not been registered)|INFO: trying to register non-static key'
 	[atomic]='BUG: (sleeping function called from invalid context|scheduling while atomic|using (__this_cpu_[a-z]*|smp_processor_id)\(\) in preemptible|workqueue leaked lock|assuming atomic context)'
 	[list]='list_(add|del) corruption|list_add double add'
 	[debugobjects]='ODEBUG:'
@@ -75,7 +168,8 @@ declare -A REPORT_RE=(
 declare -A REPORT_WHAT=(
 	[kasan]='KASAN report'
 	[kfence]='KFENCE report'
-	[lockdep]='lockdep or RCU report'
+	[rcu]='RCU usage report (PROVE_RCU)'
+	[lockdep]='lockdep report'
 	[atomic]='sleeping-in-atomic or preemption report'
 	[list]='list corruption report'
 	[debugobjects]='debug objects report'
@@ -131,7 +225,9 @@ ours() {
 	grep -qE '\[(tracer|tracer_test_helper)\]|\] 0xffffffff[a-f][0-9a-f]{7}$'
 }
 
-# judge CONSOLE: ok/not ok lines for one guest run
+# judge CONSOLE: ok/not ok lines for one guest run; FOUND[KIND]: how many reports of each kind
+# (and FOUND[leak]: leaks of our modules)
+declare -A FOUND=()
 judge() {
 	local con=$1 kind text gp gf grc n_ours=0 n_other=0 blk b before after
 	# the suite
@@ -183,15 +279,18 @@ judge() {
 	# kernel reports, by kind
 	for kind in "${REPORT_KINDS[@]}"; do
 		text=$(reports "$kind" "$con")
+		FOUND[$kind]=0
 		if [ -z "$text" ]; then
 			ok "no ${REPORT_WHAT[$kind]}"
 		else
-			notok "no ${REPORT_WHAT[$kind]}: $(grep -c '^--$' <<<"$text") found:"
+			FOUND[$kind]=$(grep -c '^--$' <<<"$text")
+			notok "no ${REPORT_WHAT[$kind]}: ${FOUND[$kind]} found:"
 			printf '%s\n' "$text" | indent
 		fi
 	done
 
 	# kmemleak
+	FOUND[leak]=0
 	if ! grep -q '^TRACER-DEBUG: kmemleak end$' "$con"; then
 		notok "kmemleak scanned after the run ($(marker "$con" 'kmemleak ' | head -c 200))"
 		return
@@ -213,6 +312,7 @@ judge() {
 			blk+="${blk:+$'\n'}$b"
 		fi
 	done < <(kmemleak_blocks "$con")
+	FOUND[leak]=$n_ours
 	if [ "$n_ours" = 0 ]; then
 		ok "kmemleak: no leak from tracer.ko or tracer_test_helper.ko ($(marker "$con" 'kmemleak scans seconds=')s of scans)"
 	else
@@ -297,6 +397,25 @@ else
 fi
 timed "module build" "$t"
 
+# --- self-test: a module that does, on purpose, what the detectors must catch -------------------
+selftest=${TRACER_DEBUG_SELFTEST:-0}
+if [ "$selftest" = 1 ]; then
+	t=$(now)
+	st=$out/selftest
+	mkdir -p "$st"
+	echo 'obj-m := tracer_debug_selftest.o' >"$st/Kbuild"
+	write_selftest_module >"$st/tracer_debug_selftest.c"
+	if make -C "$DK_KDIR" M="$st" modules >"$st/build.log" 2>&1 &&
+		cp "$st/tracer_debug_selftest.ko" "$out/modules/"; then
+		ok "self-test module built"
+	else
+		tail -n 30 "$st/build.log" | indent
+		notok "self-test module built (see $st/build.log)"
+		finish
+	fi
+	timed "self-test module" "$t"
+fi
+
 # --- guest payload: the suite, with our wrapper as /tests/run.sh ---------------------------------
 t=$(now)
 payload=$out/payload
@@ -328,13 +447,14 @@ mkdir -p "$vmcache/kernels/$VM_ID"
 append="kasan_multi_shot no_hash_pointers watchdog_thresh=30"
 # The suite's knobs reach the guest in the payload (the wrapper sources env.sh).
 {
-	[ -z "${TRACER_STRESS_SECS:-}" ] || echo "export TRACER_STRESS_SECS='$TRACER_STRESS_SECS'"
+	echo "export TRACER_STRESS_SECS='${TRACER_STRESS_SECS:-30}'"
+	echo "export TRACER_DEBUG_SELFTEST='$selftest'"
 	[ -z "${TRACER_TESTS:-}" ] || echo "export TRACER_TESTS='$TRACER_TESTS'"
 } >"$payload/env.sh"
 t=$(now)
 vrc=0
 TRACER_CACHE=$vmcache \
-	TRACER_VM_MEM=${TRACER_VM_MEM:-3072} \
+	TRACER_VM_MEM=${TRACER_VM_MEM:-2048} \
 	TRACER_VM_TIMEOUT=${TRACER_VM_TIMEOUT:-3600} \
 	TRACER_BOOT_TIMEOUT=${TRACER_BOOT_TIMEOUT:-600} \
 	TRACER_VM_APPEND="$append ${TRACER_VM_APPEND:-}" \
@@ -348,5 +468,23 @@ case $vrc in
 *) notok "vm.sh exit status $vrc" ;;
 esac
 last_boot "$out/console.log" >"$out/console.last"
-judge "$out/console.last"
+if [ "$selftest" != 1 ]; then
+	judge "$out/console.last"
+	finish
+fi
+
+# Self-test: the judgement of the guest must have failed, with each kind of report.
+p0=$passed f0=$failed
+judge "$out/console.last" >"$out/judge.txt"
+passed=$p0 failed=$f0
+echo "# the judgement of the self-test guest (failures expected):"
+indent <"$out/judge.txt"
+for kind in kasan rcu lockdep atomic list ubsan other leak; do
+	what=${REPORT_WHAT[$kind]:-kmemleak leak of a module}
+	if [ "${FOUND[$kind]:-0}" -gt 0 ]; then
+		ok "self-test: ${what} caught (${FOUND[$kind]})"
+	else
+		notok "self-test: ${what} caught"
+	fi
+done
 finish

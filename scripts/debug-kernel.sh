@@ -18,7 +18,9 @@
 #   info        KEY=VALUE lines: DK_SOURCE DK_VERSION DK_RELEASE DK_IMAGE DK_KDIR DK_CONFIG ...
 # The config hash covers the fragment, the source package name and this script's recipe
 # version. A rerun with the cache present builds nothing. An interrupted build resumes (make is
-# incremental) on the next run. The resolved source version is remembered in
+# incremental) on the next run. A new config of a source version built before starts from a
+# copy of that build tree (only what the changed options touch is rebuilt; TRACER_DEBUG_COLD=1:
+# from scratch). The resolved source version is remembered in
 # $TRACER_CACHE/debug-kernel/<package>.version: TRACER_REFRESH=1 resolves the newest again.
 #
 # Environment: TRACER_DEBUG_SOURCE (default linux-source-6.1), TRACER_DEBUG_JOBS (make -j,
@@ -70,6 +72,23 @@ show_info() {
 	cat "$dir/info"
 }
 
+# seed DIR VERSION: start DIR/linux as a copy of the newest complete build tree of VERSION with
+# another config, if there is one; prints the hash of the tree copied
+seed() {
+	local dir=$1 ver=$2 from
+	[ "${TRACER_DEBUG_COLD:-0}" != 1 ] || return 0
+	from=$(find "$BASE" -mindepth 2 -maxdepth 2 -name .complete -path "$BASE/$ver-*" \
+		-printf '%T@ %h\n' 2>/dev/null | sort -rn | head -n1 | cut -d' ' -f2-)
+	[ -n "$from" ] && [ "$from" != "$dir" ] && [ -f "$from/linux/Makefile" ] || return 0
+	msg "debug-kernel: starting from a copy of $from/linux (incremental build)"
+	rm -rf "$dir/linux" "$dir/linux.tmp"
+	cp -a "$from/linux" "$dir/linux.tmp"
+	rm -f "$dir/linux.tmp/.config.tracer-ok"
+	mv "$dir/linux.tmp" "$dir/linux"
+	touch "$dir/.unpacked"
+	echo "${from##*-}"
+}
+
 # fetch_source DIR VERSION: DIR/linux = the unpacked kernel source of $SRC_PKG VERSION
 fetch_source() {
 	local dir=$1 ver=$2 dl deb
@@ -100,10 +119,11 @@ configure() {
 	local k=$1 line key val bad=0
 	[ -f "$k/.config" ] && [ -f "$k/.config.tracer-ok" ] && return 0
 	msg "debug-kernel: configuring (tinyconfig + $(basename "$FRAGMENT"))"
-	make -C "$k" -s ARCH=x86_64 tinyconfig >&2
-	(cd "$k" && ARCH=x86_64 ./scripts/kconfig/merge_config.sh -m .config "$FRAGMENT") >"$k/.merge.log" 2>&1 ||
-		{ cat "$k/.merge.log" >&2; die "merge_config.sh failed"; }
-	make -C "$k" -s ARCH=x86_64 olddefconfig >&2
+	{
+		make -C "$k" -s ARCH=x86_64 tinyconfig &&
+			(cd "$k" && ARCH=x86_64 ./scripts/kconfig/merge_config.sh -m .config "$FRAGMENT") &&
+			make -C "$k" -s ARCH=x86_64 olddefconfig
+	} >"$k/.config.log" 2>&1 || { cat "$k/.config.log" >&2; die "configuration failed"; }
 	while IFS= read -r line; do
 		line=${line%%#*}
 		line=${line%"${line##*[![:space:]]}"}
@@ -124,7 +144,7 @@ configure() {
 }
 
 build() {
-	local ver hash dir k start secs rel
+	local ver hash dir k start secs rel kind=cold seeded=''
 	[ "$(id -u)" = 0 ] || die "debug-kernel.sh build must run as root (apt-get)"
 	host_install "${BUILD_PKGS[@]}"
 	ver=$(source_version)
@@ -144,6 +164,15 @@ build() {
 		return 0
 	fi
 	start=$(now)
+	if [ ! -f "$dir/.unpacked" ]; then
+		seeded=$(seed "$dir" "$ver")
+	elif [ -f "$dir/.seeded" ]; then
+		seeded=$(cat "$dir/.seeded")
+	fi
+	if [ -n "$seeded" ]; then
+		kind="incremental from $seeded"
+		printf '%s\n' "$seeded" >"$dir/.seeded"
+	fi
 	fetch_source "$dir" "$ver"
 	k=$dir/linux
 	configure "$k"
@@ -170,9 +199,10 @@ build() {
 		echo "DK_CONFIG=$dir/config"
 		echo "DK_DIR=$dir"
 		echo "DK_BUILD_SECONDS=$(cat "$dir/build-seconds")"
+		echo "DK_BUILD_KIND='$kind'"
 	} >"$dir/info"
 	touch "$dir/.complete"
-	msg "debug-kernel: built $rel in $(fmt_secs "$secs")"
+	msg "debug-kernel: built $rel in $(fmt_secs "$secs") ($kind)"
 	cat "$dir/info"
 }
 
