@@ -114,6 +114,7 @@ struct tracer_tp {
 	const char *name;
 	void *probe;
 	struct tracepoint *tp;
+	void *data;			/* as registered */
 };
 
 static void tracer_tp_kmalloc(void *data, unsigned long call_site,
@@ -173,7 +174,7 @@ static bool tracer_kmalloc_nested(unsigned long caller)
 }
 
 /* A kmalloc of @size returned @ptr to current; count it if monitored. */
-static void tracer_account_kmalloc(const void *ptr, size_t size)
+static bool tracer_account_kmalloc(const void *ptr, size_t size)
 {
 	struct tracer_proc *p;
 
@@ -186,6 +187,7 @@ static void tracer_account_kmalloc(const void *ptr, size_t size)
 			tracer_map_insert(ptr, size);
 	}
 	rcu_read_unlock();
+	return p;
 }
 
 static void tracer_account_kfree(const void *ptr)
@@ -262,15 +264,29 @@ static int tracer_kmalloc_zero_pre(struct kprobe *kp, struct pt_regs *regs)
 	return 0;
 }
 
+/*
+ * The kmem:kmalloc tracepoint.  With source=tracepoint it counts; with
+ * source=kprobe (@data set) it only keeps the allocation map true.
+ */
 static void tracer_tp_kmalloc(void *data, unsigned long call_site,
 			      const void *ptr, size_t bytes_req,
 			      size_t bytes_alloc, gfp_t gfp_flags)
 {
+	size_t stale;
+
 	/* Size 0 is counted by tracer_kmalloc_zero_pre(), never twice. */
-	if (!bytes_req || !tracer_active() || !in_task() ||
-	    tracer_kmalloc_nested(call_site))
+	if (!data && bytes_req && tracer_active() && in_task() &&
+	    !tracer_kmalloc_nested(call_site) &&
+	    tracer_account_kmalloc(ptr, bytes_req))
 		return;
-	tracer_account_kmalloc(ptr, bytes_req);
+	/*
+	 * A block nobody counts reuses the address of a recorded one that
+	 * was freed unseen (kfree_rcu() batches free with kfree_bulk(), not
+	 * kfree()): the record is void, or a later kfree of this block would
+	 * be charged its size.
+	 */
+	if (!ZERO_OR_NULL_PTR(ptr) && tracer_map_live())
+		tracer_map_remove(ptr, &stale);
 }
 
 static void tracer_tp_kmalloc_node(void *data, unsigned long call_site,
@@ -405,14 +421,19 @@ static void tracer_unregister_tps(void)
 	for (i = 0; i < ARRAY_SIZE(tracer_tps); i++) {
 		if (tracer_tps[i].tp)
 			tracepoint_probe_unregister(tracer_tps[i].tp,
-						    tracer_tps[i].probe, NULL);
+						    tracer_tps[i].probe,
+						    tracer_tps[i].data);
 	}
 	tracepoint_synchronize_unregister();
 	for (i = 0; i < ARRAY_SIZE(tracer_tps); i++)
 		tracer_tps[i].tp = NULL;
 }
 
-static int tracer_register_tps(void)
+/*
+ * Hook the kmem tracepoints: all of them to count (source=tracepoint), or
+ * with @map_only (source=kprobe) the kmalloc ones, to void stale records.
+ */
+static int tracer_register_tps(bool map_only)
 {
 	struct tracepoint *tp[ARRAY_SIZE(tracer_tps)];
 	int i, ret;
@@ -431,10 +452,13 @@ static int tracer_register_tps(void)
 		if (!tp[i])
 			return -ENOENT;
 	}
-	tracer_locate_kmalloc();
+	if (!map_only)
+		tracer_locate_kmalloc();
 	for (i = 0; i < ARRAY_SIZE(tracer_tps); i++) {
+		if (map_only && tracer_tps[i].probe == tracer_tp_kfree)
+			continue;
 		ret = tracepoint_probe_register(tp[i], tracer_tps[i].probe,
-						NULL);
+						map_only ? &tracer_tps[i] : NULL);
 		if (ret) {
 			pr_err("tracer: cannot hook tracepoint %s: %d\n",
 			       tracer_tps[i].name, ret);
@@ -442,8 +466,9 @@ static int tracer_register_tps(void)
 			return ret;
 		}
 		tracer_tps[i].tp = tp[i];
+		tracer_tps[i].data = map_only ? &tracer_tps[i] : NULL;
 	}
-	for (i = 0; i < ARRAY_SIZE(tracer_kmalloc); i++) {
+	for (i = 0; i < ARRAY_SIZE(tracer_kmalloc) && !map_only; i++) {
 		struct tracer_kmalloc_probe *kp = &tracer_kmalloc[i];
 
 		if (!tracer_kmalloc_syms[i].any_size)
@@ -504,7 +529,7 @@ int tracer_probes_init(void)
 	int i, ret = -ENOENT;
 
 	if (tracer_source != TRACER_SRC_KPROBE) {
-		ret = tracer_register_tps();
+		ret = tracer_register_tps(false);
 		if (!ret)
 			tracer_source = TRACER_SRC_TP;
 		else if (tracer_source == TRACER_SRC_TP)
@@ -513,6 +538,9 @@ int tracer_probes_init(void)
 	if (ret && tracer_source != TRACER_SRC_TP) {
 		tracer_source = TRACER_SRC_KPROBE;
 		ret = tracer_register_kmalloc();
+		/* Without the tracepoints, records of kfree_bulk()ed blocks can go stale. */
+		if (!ret && tracer_register_tps(true))
+			pr_info("tracer: no kmem:kmalloc tracepoint: records of blocks freed by kfree_rcu() may go stale\n");
 	}
 	if (ret)
 		goto fail;
