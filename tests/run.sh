@@ -297,7 +297,8 @@ reload_cycles() {
 	diag "reload: $_cyc cycles of insmod/rmmod under load in $(($(uptime_s) - _cyc_t0)) s"
 	check "reload cycles: insmod and rmmod succeed every time ($_cyc cycles)" "see above" \
 		test "$_cyc_badload" = 0
-	check "reload cycles: at least 5 done" "only $_cyc" test "$_cyc" -ge 5
+	# Under TCG, a PREEMPT_RT rmmod under load takes up to 6 s.
+	check "reload cycles: at least 3 done" "only $_cyc" test "$_cyc" -ge 3
 	check "reload cycles: the table is empty after every load" "$_cyc_badempty loads" \
 		test "$_cyc_badempty" = 0
 	check "reload cycles: the hogs could be added after every load" "$_cyc_badadd failures" \
