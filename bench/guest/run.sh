@@ -104,7 +104,8 @@ bt_prog() {
 		done
 		echo "tracepoint:kmem:kfree /@blk[args->ptr]/ { @kfree[pid] = count(); @kfree_mem[pid] = sum(@blk[args->ptr]); delete(@blk[args->ptr]); }"
 	else
-		syms=$(sed -n 's/^kmalloc=\([^ ]*\).*/\1/p' /tmp/hooked.k | tr ',' ' ')
+		# the kretprobed entry points: plain names (not "tracepoint:x", not "f(0)")
+		syms=$(sed -n 's/^kmalloc=\([^ ]*\).*/\1/p' /tmp/hooked.k | tr ',' '\n' | grep -v '[:(]' | tr '\n' ' ')
 		rets=''
 		for sym in $syms; do
 			# position of the requested size (src/compat.h)
