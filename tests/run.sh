@@ -23,7 +23,7 @@
 # tests/tracerctl), they run too: phase "unloaded" before the first insmod,
 # phase "loaded" after the first C suite.
 #
-# Environment: TRACER_STRESS_SECS (default 12), TRACER_TESTS (names or parts
+# Environment: TRACER_STRESS_SECS (default 10), TRACER_TESTS (names or parts
 # of names given to tracer_test; default all), TRACER_TRACERCTL=0 skips the
 # tracerctl tests, TRACER_RELOAD_CYCLES (default 30) and TRACER_RELOAD_SECS
 # (default 30) bound phase 4.
@@ -37,7 +37,7 @@ set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 CTL=$HERE/tracerctl-tests/run.sh # tests/tracerctl, when in the payload
 MODDIR=${TRACER_MODDIR:-/modules}
-STRESS=${TRACER_STRESS_SECS:-12}
+STRESS=${TRACER_STRESS_SECS:-10}
 SELECT=${TRACER_TESTS:-}
 RELOAD_CYCLES=${TRACER_RELOAD_CYCLES:-30}
 RELOAD_SECS=${TRACER_RELOAD_SECS:-30}
