@@ -17,6 +17,16 @@
  * Each test runs in its own forked process, with a time limit, and prints
  * "ok N - name" or "not ok N - name # reason".
  *
+ * Beyond the exact counts: an ioctl fuzzer with an errno oracle, read(2) of
+ * /dev/tracer and /proc/tracer with odd sizes and offsets, PID namespaces,
+ * permissions (modes, owner rule, CAP_SYS_ADMIN, user namespaces), injected
+ * allocation failures (fail_alloc) and an exact leak count of the entry
+ * cache, add/remove racing with exit, a fork storm of followed processes
+ * whose exit records must all come back with exact counts, kfree_rcu() and
+ * stale allocation records; run.sh adds the tiny-map tests (named
+ * explicitly: map_pressure, map_pressure_concurrent,
+ * fail_alloc_follow_missed) and repeated unload/reload under load.
+ *
  * Usage: tracer_test [-s first_number] [-t stress_seconds] [-l] [-q] [name...]
  *        tracer_test [-n] -H nthreads [-f]	(monitor itself, work until
  *					 killed; -f: fork children too)
