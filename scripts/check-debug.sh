@@ -89,11 +89,24 @@ static struct list_head tds_entry;
 
 static int __init tds_init(void)
 {
-	char *p;
+	char *p, *q[2];
 	int i;
 
 	/* PROVE_RCU: rcu_dereference() outside a read-side section */
 	pr_info("rcu: %p\n", rcu_dereference(tds_rcu));
+	/*
+	 * lockdep: A then B, B then A.  Early: lockdep turns itself off after
+	 * its first report, and after a KASAN report (a taint that makes it
+	 * unreliable).
+	 */
+	mutex_lock(&tds_a);
+	mutex_lock(&tds_b);
+	mutex_unlock(&tds_b);
+	mutex_unlock(&tds_a);
+	mutex_lock(&tds_b);
+	mutex_lock(&tds_a);
+	mutex_unlock(&tds_a);
+	mutex_unlock(&tds_b);
 	/* DEBUG_ATOMIC_SLEEP */
 	preempt_disable();
 	might_sleep();
@@ -102,14 +115,21 @@ static int __init tds_init(void)
 	list_add(&tds_entry, &tds_list);
 	list_add(&tds_entry, &tds_list);
 	list_del(&tds_entry);
-	/* UBSAN: index out of bounds */
-	pr_info("arr: %d\n", READ_ONCE(tds_arr[idx]));
-	/* KASAN: out of bounds, then use after free */
-	p = kmalloc(oob, GFP_KERNEL);
-	if (p) {
-		pr_info("oob: %d\n", READ_ONCE(p[oob]));
-		kfree(p);
-		pr_info("uaf: %d\n", READ_ONCE(p[0]));
+	/* UBSAN (and KASAN: a global's redzone): index out of bounds */
+	pr_info("arr: %d\n", tds_arr[idx]);
+	/*
+	 * KASAN: out of bounds, then use after free.  Two blocks allocated
+	 * back to back: KFENCE may take one (it samples an allocation now and
+	 * then, and does not see small overruns), not both.
+	 */
+	q[0] = kmalloc(oob, GFP_KERNEL);
+	q[1] = kmalloc(oob, GFP_KERNEL);
+	for (i = 0; i < 2; i++) {
+		if (!q[i])
+			continue;
+		pr_info("oob: %d\n", READ_ONCE(q[i][oob]));
+		kfree(q[i]);
+		pr_info("uaf: %d\n", READ_ONCE(q[i][0]));
 	}
 	/* kmemleak: blocks nobody points to */
 	for (i = 0; i < 8; i++) {
@@ -119,15 +139,6 @@ static int __init tds_init(void)
 	}
 	/* a plain warning */
 	WARN(1, "tracer_debug_selftest: a warning on purpose\n");
-	/* lockdep: A then B, B then A (last: lockdep turns itself off after a report) */
-	mutex_lock(&tds_a);
-	mutex_lock(&tds_b);
-	mutex_unlock(&tds_b);
-	mutex_unlock(&tds_a);
-	mutex_lock(&tds_b);
-	mutex_lock(&tds_a);
-	mutex_unlock(&tds_a);
-	mutex_unlock(&tds_b);
 	return 0;
 }
 
@@ -479,6 +490,7 @@ judge "$out/console.last" >"$out/judge.txt"
 passed=$p0 failed=$f0
 echo "# the judgement of the self-test guest (failures expected):"
 indent <"$out/judge.txt"
+echo "# self-test: KFENCE reports: ${FOUND[kfence]:-0} (it samples allocations: not required)"
 for kind in kasan rcu lockdep atomic list ubsan other leak; do
 	what=${REPORT_WHAT[$kind]:-kmemleak leak of a module}
 	if [ "${FOUND[$kind]:-0}" -gt 0 ]; then
