@@ -84,6 +84,7 @@ struct tracer_kmalloc_data {
 
 static int tracer_count_pre(struct kprobe *kp, struct pt_regs *regs);
 static int tracer_kfree_pre(struct kprobe *kp, struct pt_regs *regs);
+static int tracer_kfree_bulk_pre(struct kprobe *kp, struct pt_regs *regs);
 
 #define TRACER_COUNTED(sym, ctr) \
 	{ .kp = { .symbol_name = sym, .pre_handler = tracer_count_pre }, \
@@ -95,6 +96,10 @@ static struct tracer_kprobe tracer_kprobes[] = {
 	TRACER_COUNTED("down_interruptible", TRACER_DOWN),
 	TRACER_COUNTED(TRACER_MUTEX_LOCK_SYM, TRACER_LOCK),
 	TRACER_COUNTED("mutex_unlock", TRACER_UNLOCK),
+	/* Keeps the allocation map true; counts nothing (not a kfree call). */
+	{ .kp = { .symbol_name = "kmem_cache_free_bulk",
+		  .pre_handler = tracer_kfree_bulk_pre },
+	  .counter = TRACER_NR_COUNTERS },
 	/* Last: registered with the kprobe source only. */
 	{ .kp = { .symbol_name = "kfree", .pre_handler = tracer_kfree_pre },
 	  .counter = TRACER_KFREE },
@@ -211,6 +216,23 @@ static void tracer_account_kfree(const void *ptr)
 		tracer_count(p, TRACER_KFREE_MEM, size);
 	}
 	rcu_read_unlock();
+}
+
+/*
+ * kfree_bulk() is kmem_cache_free_bulk(NULL, n, p): kfree_rcu() frees its
+ * batches that way, without kfree().  Their records leave the map here.
+ */
+static int tracer_kfree_bulk_pre(struct kprobe *kp, struct pt_regs *regs)
+{
+	void **objs = (void **)regs_get_kernel_argument(regs, 2);
+	size_t n = regs_get_kernel_argument(regs, 1), i, size;
+
+	if (regs_get_kernel_argument(regs, 0) || !tracer_map_live())
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!ZERO_OR_NULL_PTR(objs[i]))
+			tracer_map_remove(objs[i], &size);
+	return 0;
 }
 
 static int tracer_kfree_pre(struct kprobe *kp, struct pt_regs *regs)
@@ -625,7 +647,8 @@ int tracer_probes_hooked(char *buf, size_t len)
 		n += scnprintf(buf + n, len - n, " kfree=tracepoint:kfree");
 	}
 	for (i = 0; i < ARRAY_SIZE(tracer_kprobes); i++)
-		if (tracer_kprobes[i].registered)
+		if (tracer_kprobes[i].registered &&
+		    tracer_kprobes[i].counter < TRACER_NR_COUNTERS)
 			n += scnprintf(buf + n, len - n, " %s=%s",
 				       names[tracer_kprobes[i].counter],
 				       tracer_kprobes[i].kp.symbol_name);
