@@ -14,7 +14,8 @@
 #   config      the full .config
 #   linux/      the whole build tree: KDIR for `make -C linux M=...` (Module.symvers, scripts,
 #               include/generated)
-#   build.log   the build's output; build-seconds: how long the cold build took
+#   build.log   the build's output; build-seconds: how long the build took (DK_BUILD_KIND in
+#               info: cold, or incremental from an earlier tree)
 #   info        KEY=VALUE lines: DK_SOURCE DK_VERSION DK_RELEASE DK_IMAGE DK_KDIR DK_CONFIG ...
 # The config hash covers the fragment, the source package name and this script's recipe
 # version. A rerun with the cache present builds nothing. An interrupted build resumes (make is
@@ -23,8 +24,11 @@
 # from scratch). The resolved source version is remembered in
 # $TRACER_CACHE/debug-kernel/<package>.version: TRACER_REFRESH=1 resolves the newest again.
 #
+# A new build removes the older complete ones (TRACER_DEBUG_KEEP=1 keeps them).
+#
 # Environment: TRACER_DEBUG_SOURCE (default linux-source-6.1), TRACER_DEBUG_JOBS (make -j,
-# default 2), TRACER_CACHE, TRACER_REFRESH. Build output goes to build.log; progress to stderr.
+# default 2), TRACER_CACHE, TRACER_REFRESH, TRACER_DEBUG_COLD, TRACER_DEBUG_KEEP.
+# Build output goes to build.log; progress to stderr.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -79,7 +83,7 @@ seed() {
 	[ "${TRACER_DEBUG_COLD:-0}" != 1 ] || return 0
 	from=$(find "$BASE" -mindepth 2 -maxdepth 2 -name .complete -path "$BASE/$ver-*" \
 		-printf '%T@ %h\n' 2>/dev/null | sort -rn | head -n1 | cut -d' ' -f2-)
-	[ -n "$from" ] && [ "$from" != "$dir" ] && [ -f "$from/linux/Makefile" ] || return 0
+	if [ -z "$from" ] || [ "$from" = "$dir" ] || [ ! -f "$from/linux/Makefile" ]; then return 0; fi
 	msg "debug-kernel: starting from a copy of $from/linux (incremental build)"
 	rm -rf "$dir/linux" "$dir/linux.tmp"
 	cp -a "$from/linux" "$dir/linux.tmp"
@@ -143,6 +147,19 @@ configure() {
 	touch "$k/.config.tracer-ok"
 }
 
+# prune DIR: remove the other builds (other configs or source versions; about 2 GB each: all can
+# be built again) unless TRACER_DEBUG_KEEP=1
+prune() {
+	local keep=$1 d
+	[ "${TRACER_DEBUG_KEEP:-0}" != 1 ] || return 0
+	for d in "$BASE"/*-*/; do
+		d=${d%/}
+		if [ "$d" = "$keep" ] || [ ! -f "$d/.complete" ]; then continue; fi
+		msg "debug-kernel: removing the older build $d (TRACER_DEBUG_KEEP=1 keeps them)"
+		rm -rf "$d"
+	done
+}
+
 build() {
 	local ver hash dir k start secs rel kind=cold seeded=''
 	[ "$(id -u)" = 0 ] || die "debug-kernel.sh build must run as root (apt-get)"
@@ -202,6 +219,7 @@ build() {
 		echo "DK_BUILD_KIND='$kind'"
 	} >"$dir/info"
 	touch "$dir/.complete"
+	prune "$dir"
 	msg "debug-kernel: built $rel in $(fmt_secs "$secs") ($kind)"
 	cat "$dir/info"
 }
