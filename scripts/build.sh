@@ -27,7 +27,10 @@ else
 	tree=/build/$key/$id
 	hosttree=$KROOT$tree
 fi
+# Forget the trees of checkouts not built for a week.
+find "${hosttree%/*/*}" -mindepth 1 -maxdepth 1 -type d -mtime +7 -exec rm -rf {} + 2>/dev/null || true
 copy_tree "$hosttree"
+touch "${hosttree%/*}"
 
 targets=(module)
 if compgen -G "$hosttree/tests/helper/*.c" >/dev/null &&
