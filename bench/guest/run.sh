@@ -50,33 +50,49 @@ bare_load() { # k|t [armed=1]: empty probes on what tracer.ko hooks with that so
 	grep -q '^bare_probes ' /proc/modules
 }
 
-# bare_args k|t: bare_probes' kprobes=, kretprobes=, tracepoints= from tracer.ko's "hooked"
-# ("kmalloc=a,b kfree=kfree sched=schedule ..."; "tracepoint:x" entries; "f(...)" entries, such
-# as the size-0 kprobes of source=tracepoint, "__kmalloc(0)", are plain kprobes)
+# bare_args k|t: bare_probes' kprobes=, kretprobes=, tracepoints= for what tracer.ko hooks
+# with that source: its kprobes and kretprobes as the kernel lists them (debugfs
+# kprobes/list, saved in /tmp/kprobes.k|t while tracer.ko alone was loaded: every hook,
+# listed in "hooked" or not), its tracepoints from its "hooked" parameter ("tracepoint:x"
+# entries). Without the kprobes list, every hook from "hooked" ("kmalloc=a,b kfree=kfree
+# sched=schedule ...": kmalloc entry points are kretprobes, "f(...)" entries kprobes).
 bare_args() {
 	if [ ! -s "/tmp/hooked.$1" ]; then
 		echo "source=$(srcname "$1")"
 		return
 	fi
-	awk '{
-		gsub(/\([^)]*\)/, "#kp")
-		for (i = 1; i <= NF; i++) {
-			key = $i; sub(/=.*/, "", key); val = $i; sub(/^[^=]*=/, "", val)
-			n = split(val, v, ",")
-			for (j = 1; j <= n; j++) {
-				x = v[j]
-				if (x ~ /^tracepoint:/) { sub(/^tracepoint:/, "", x); tp = tp (tp ? "," : "") x }
-				else if (x ~ /#kp$/) { sub(/#kp$/, "", x); kp = kp (kp ? "," : "") x }
-				else if (key == "kmalloc") rp = rp (rp ? "," : "") x
-				else kp = kp (kp ? "," : "") x
+	awk -v list="/tmp/kprobes.$1" '
+		function add(v, x) { return v (v == "" ? "" : ",") x }
+		BEGIN {
+			while ((getline l < list) > 0) {
+				n = split(l, f, " ")
+				if (n < 3 || f[3] !~ /\+0x0$/) continue
+				sym = f[3]; sub(/\+0x0$/, "", sym)
+				if (f[2] == "k") lk = add(lk, sym)
+				else if (f[2] == "r") lr = add(lr, sym)
 			}
+			uselist = lk != "" || lr != ""
 		}
-	} END {
-		if (kp != "") printf "kprobes=%s ", kp
-		if (rp != "") printf "kretprobes=%s ", rp
-		if (tp != "") printf "tracepoints=%s", tp
-		print ""
-	}' "/tmp/hooked.$1"
+		{
+			gsub(/\([^)]*\)/, "#kp")
+			for (i = 1; i <= NF; i++) {
+				key = $i; sub(/=.*/, "", key); val = $i; sub(/^[^=]*=/, "", val)
+				n = split(val, v, ",")
+				for (j = 1; j <= n; j++) {
+					x = v[j]
+					if (x ~ /^tracepoint:/) { sub(/^tracepoint:/, "", x); tp = add(tp, x) }
+					else if (x ~ /#kp$/) { sub(/#kp$/, "", x); kp = add(kp, x) }
+					else if (key == "kmalloc") rp = add(rp, x)
+					else kp = add(kp, x)
+				}
+			}
+		} END {
+			if (uselist) { kp = lk; rp = lr }
+			if (kp != "") printf "kprobes=%s ", kp
+			if (rp != "") printf "kretprobes=%s ", rp
+			if (tp != "") printf "tracepoints=%s", tp
+			print ""
+		}' "/tmp/hooked.$1"
 }
 param() { cat "/sys/module/$1/parameters/$2" 2>/dev/null || echo "?"; }
 srcname() { if [ "$1" = k ]; then echo kprobe; else echo tracepoint; fi; }
@@ -237,7 +253,9 @@ insmod "$MOD/tracer_test_helper.ko" || err "tracer_test_helper.ko did not load"
 for s in k t; do
 	if tracer_load "$(srcname "$s")"; then
 		param tracer hooked >/tmp/hooked.$s
+		cat /sys/kernel/debug/kprobes/list >/tmp/kprobes.$s 2>/dev/null
 		info "hooked_$s=\"$(cat /tmp/hooked.$s)\" source_$s=$(param tracer source)"
+		info "kprobes_$s=\"$(awk '{ printf "%s:%s ", $2, $3 }' /tmp/kprobes.$s 2>/dev/null)\""
 		info "bare_$s=\"$(bare_args $s)\""
 		rmmod tracer
 	fi
