@@ -31,11 +31,16 @@
 #
 # Prints "ok - ..."/"not ok - ..." lines and last, alone, "N passed, N failed".
 # Exit status 0 only if nothing failed.
+#
+# Measured here (2 shared cores, TCG): cold kernel build 26 min; boot to init 20-45 s; the suite
+# about 12-14 min (30 s stress); kmemleak scans 1-2 min; the whole target 17 min with the kernel
+# cached. The self-test: 4-5 min.
 set -uo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-# vm.sh and build.sh know kernels by matrix ID; the debug kernel is a 6.1 kernel.
+# vm.sh knows kernels by matrix ID (scripts/kernels.sh info ID, under $TRACER_CACHE): it gets a
+# cache of its own whose 6.1 entry is the debug kernel (it is a 6.1 kernel).
 VM_ID=6.1
 
 passed=0 failed=0
