@@ -33,6 +33,7 @@
 #include <linux/string.h>
 #include <linux/topology.h>
 #include <linux/uaccess.h>
+#include <linux/version.h>
 
 #include "tracer_test_helper.h"
 
@@ -163,6 +164,15 @@ static int tth_kfree_rcu(const struct tth_req *r)
 		kfree_rcu(b, rcu);
 	}
 	return 0;
+}
+
+static void tth_kfree_rcu_barrier(void)
+{
+#if KERNEL_VERSION(6, 12, 0) <= LINUX_VERSION_CODE
+	kvfree_rcu_barrier();
+#else
+	rcu_barrier();
+#endif
 }
 
 static void tth_kfree_const(u64 n, const void *p)
@@ -418,6 +428,10 @@ static long tth_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	struct tth_req r;
 	int ret;
 
+	if (cmd == TTH_IOC_KFREE_RCU_BARRIER) {
+		tth_kfree_rcu_barrier();
+		return 0;
+	}
 	if (cmd != TTH_IOC_RUN && cmd != TTH_IOC_KFREE_RCU)
 		return -ENOTTY;
 	if (copy_from_user(&r, uarg, sizeof(r)))

@@ -88,4 +88,11 @@ struct tth_req {
  */
 #define TTH_IOC_KFREE_RCU	_IOWR('T', 0x72, struct tth_req)
 
+/*
+ * Wait until the blocks given to kfree_rcu() so far are freed, where the
+ * kernel can (kvfree_rcu_barrier(), 6.12 and later); rcu_barrier() before.
+ * The fields of the request are ignored.
+ */
+#define TTH_IOC_KFREE_RCU_BARRIER _IOWR('T', 0x73, struct tth_req)
+
 #endif /* _TRACER_TEST_HELPER_H */
