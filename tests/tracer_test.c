@@ -4625,7 +4625,7 @@ static int t_exit_race(const void *arg)
 	while (rs.iters < maxit && now() < end) {
 		uint64_t x = rnd(&seed);
 		int mode = x % 3, mon = 0, rep = 0, dead = 0, i, e, st;
-		unsigned int spin = (x >> 8) % 3000;
+		unsigned int spin = (x >> 8) % (x % 2 ? 3000 : 200000);
 		pid_t pid;
 
 		fflush(stdout);
@@ -4642,7 +4642,10 @@ static int t_exit_race(const void *arg)
 			_exit(0);
 		}
 		rs.iters++;
-		for (i = 0; i < 6; i++) {
+		/* Requests until one sees it gone: many of them at the
+		 * moment it exits, with the table (but for it) empty.
+		 */
+		for (i = 0; i < 200 && !dead; i++) {
 			uint64_t y = rnd(&seed);
 			int op = y % 3;
 
@@ -4687,6 +4690,12 @@ static int t_exit_race(const void *arg)
 		CHECK(waitpid(pid, &st, 0) == pid, "waitpid: %s", strerror(errno));
 		if (mon)	/* exited with its row */
 			rs.records_expected += rep;
+		if (row_get(pid, NULL)) {
+			failf("iteration %ld: a row for PID %d after it exited and was reaped (%s, last add %s)",
+			      rs.iters, pid, mon ? "added" : "not added",
+			      rep ? "with REPORT_EXIT" : "plain");
+			return -1;
+		}
 		CHECK_ERR(tr_add(pid), ESRCH, "add of reaped %d", pid);
 		CHECK_ERR(tr_remove(pid), ESRCH, "remove of reaped %d", pid);
 	}
