@@ -120,6 +120,14 @@ struct tracer_kmalloc_sym {
 #define TRACER_EXIT_HAS_GROUP_DEAD \
 	TRACER_TP_PROTO_IS(sched_process_exit, tracer_exit_probe_gd)
 
+/*
+ * Since 6.18 kfree_rcu() can free kmalloc blocks through slab sheaves,
+ * past every kfree hook: allocation records must be voided when their
+ * address is handed out again.
+ */
+#define TRACER_SLAB_FREES_UNSEEN \
+	TRACER_KERNEL_AT_LEAST(6, 18)
+
 /* The kretprobe an instance belongs to (5.11 moved it behind a helper). */
 #if !TRACER_KERNEL_AT_LEAST(5, 11)
 #define tracer_get_kretprobe(ri) ((ri)->rp)

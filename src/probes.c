@@ -3,9 +3,12 @@
  * probes.c - the hot path: probe handlers and their registration
  *
  * Every handler runs for every task on the machine, with preemption off.
- * Each leaves at once when nothing is monitored, when it runs in interrupt
- * context (hardirq, softirq, NMI) or when the current task is not in a
- * monitored thread group.  Handlers take no lock and never allocate.
+ * Each leaves at once when the current task is not in a monitored thread
+ * group (tracer_maybe_current(): a few instructions, no lock, no RCU) or
+ * when it runs in interrupt context (hardirq, softirq, NMI).  Handlers take
+ * no lock and never allocate.  Only kfree looks further for every task,
+ * and only while the allocation map holds records: whoever frees a
+ * recorded block, its record goes.
  *
  * Count-only functions (schedule, up, down_interruptible, mutex_lock,
  * mutex_unlock) use plain kprobes.  kmalloc and kfree have two sources,
@@ -146,15 +149,15 @@ static struct tracer_tp tracer_tps[] = {
 
 static int tracer_count_pre(struct kprobe *kp, struct pt_regs *regs)
 {
-	struct tracer_kprobe *tp = container_of(kp, struct tracer_kprobe, kp);
 	struct tracer_proc *p;
 
-	if (!tracer_active() || !in_task())
+	if (likely(!tracer_maybe_current()) || !in_task())
 		return 0;
 	rcu_read_lock();
 	p = tracer_proc_current();
 	if (p)
-		tracer_count(p, tp->counter, 1);
+		tracer_count(p, container_of(kp, struct tracer_kprobe, kp)->counter,
+			     1);
 	rcu_read_unlock();
 	return 0;
 }
@@ -197,7 +200,6 @@ static bool tracer_account_kmalloc(const void *ptr, size_t size)
 
 static void tracer_account_kfree(const void *ptr)
 {
-	bool active = tracer_active();
 	struct tracer_proc *p;
 	size_t size = 0;
 
@@ -205,9 +207,9 @@ static void tracer_account_kfree(const void *ptr)
 	if (ZERO_OR_NULL_PTR(ptr))
 		return;
 	/* Whoever frees a recorded block, in any context, its record goes. */
-	if (active || tracer_map_live())
-		tracer_map_remove(ptr, &size);
-	if (!active || !in_task())
+	if (tracer_map_live())
+		size = tracer_map_remove(ptr);
+	if (likely(!tracer_maybe_current()) || !in_task())
 		return;
 	rcu_read_lock();
 	p = tracer_proc_current();
@@ -225,13 +227,13 @@ static void tracer_account_kfree(const void *ptr)
 static int tracer_kfree_bulk_pre(struct kprobe *kp, struct pt_regs *regs)
 {
 	void **objs = (void **)regs_get_kernel_argument(regs, 2);
-	size_t n = regs_get_kernel_argument(regs, 1), i, size;
+	size_t n = regs_get_kernel_argument(regs, 1), i;
 
 	if (regs_get_kernel_argument(regs, 0) || !tracer_map_live())
 		return 0;
 	for (i = 0; i < n; i++)
 		if (!ZERO_OR_NULL_PTR(objs[i]))
-			tracer_map_remove(objs[i], &size);
+			tracer_map_remove(objs[i]);
 	return 0;
 }
 
@@ -244,14 +246,14 @@ static int tracer_kfree_pre(struct kprobe *kp, struct pt_regs *regs)
 static int tracer_kmalloc_entry(struct kretprobe_instance *ri,
 				struct pt_regs *regs)
 {
-	struct tracer_kmalloc_probe *kp =
-		container_of(tracer_get_kretprobe(ri),
-			     struct tracer_kmalloc_probe, rp);
 	struct tracer_kmalloc_data *d = (void *)ri->data;
+	struct tracer_kmalloc_probe *kp;
 	bool monitored;
 
-	if (!tracer_active() || !in_task())
+	if (likely(!tracer_maybe_current()) || !in_task())
 		return 1;
+	kp = container_of(tracer_get_kretprobe(ri), struct tracer_kmalloc_probe,
+			  rp);
 	rcu_read_lock();
 	monitored = tracer_proc_current();
 	rcu_read_unlock();
@@ -278,7 +280,7 @@ static int tracer_kmalloc_ret(struct kretprobe_instance *ri,
  */
 static int tracer_kmalloc_zero_pre(struct kprobe *kp, struct pt_regs *regs)
 {
-	if (regs_get_kernel_argument(regs, 0) || !tracer_active() ||
+	if (likely(!tracer_maybe_current()) || regs_get_kernel_argument(regs, 0) ||
 	    !in_task() ||
 	    tracer_kmalloc_nested(*(unsigned long *)kernel_stack_pointer(regs)))
 		return 0;
@@ -294,21 +296,21 @@ static void tracer_tp_kmalloc(void *data, unsigned long call_site,
 			      const void *ptr, size_t bytes_req,
 			      size_t bytes_alloc, gfp_t gfp_flags)
 {
-	size_t stale;
-
 	/* Size 0 is counted by tracer_kmalloc_zero_pre(), never twice. */
-	if (!data && bytes_req && tracer_active() && in_task() &&
-	    !tracer_kmalloc_nested(call_site) &&
+	if (unlikely(tracer_maybe_current()) && !data && bytes_req &&
+	    in_task() && !tracer_kmalloc_nested(call_site) &&
 	    tracer_account_kmalloc(ptr, bytes_req))
 		return;
 	/*
 	 * A block nobody counts reuses the address of a recorded one that
-	 * was freed unseen (kfree_rcu() batches free with kfree_bulk(), not
-	 * kfree()): the record is void, or a later kfree of this block would
-	 * be charged its size.
+	 * was freed unseen: the record is void, or a later kfree of this
+	 * block would be charged its size.  Frees go unseen when the kfree
+	 * kprobe is hit inside another handler (source=kprobe) and, since
+	 * 6.18, when kfree_rcu() frees through slab sheaves.
 	 */
-	if (!ZERO_OR_NULL_PTR(ptr) && tracer_map_live())
-		tracer_map_remove(ptr, &stale);
+	if ((data || TRACER_SLAB_FREES_UNSEEN) && !ZERO_OR_NULL_PTR(ptr) &&
+	    tracer_map_live())
+		tracer_map_remove(ptr);
 }
 
 static void tracer_tp_kmalloc_node(void *data, unsigned long call_site,

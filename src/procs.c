@@ -52,6 +52,7 @@ struct tracer_session {
 static DEFINE_HASHTABLE(tracer_procs, TRACER_PROCS_BITS);
 static DEFINE_RAW_SPINLOCK(tracer_procs_lock);
 atomic_t tracer_nr_procs = ATOMIC_INIT(0);
+u16 tracer_filter[1 << TRACER_FILTER_BITS];
 
 static struct kmem_cache *tracer_proc_cache;
 static LLIST_HEAD(tracer_reserve);
@@ -153,6 +154,14 @@ static struct tracer_proc *tracer_proc_alloc_atomic(void)
 	return p;
 }
 
+/* Count @tgid in or out of the probes' filter; tracer_procs_lock held. */
+static void tracer_filter_add(struct pid *tgid, int d)
+{
+	u16 *f = &tracer_filter[pid_nr(tgid) & (BIT(TRACER_FILTER_BITS) - 1)];
+
+	WRITE_ONCE(*f, *f + d);
+}
+
 /* Link a new entry; tracer_procs_lock held. */
 static void tracer_proc_link(struct tracer_proc *p, struct pid *tgid,
 			     u32 flags, struct tracer_session *s, pid_t ppid)
@@ -165,14 +174,22 @@ static void tracer_proc_link(struct tracer_proc *p, struct pid *tgid,
 		p->session = s;
 	}
 	hash_add_rcu(tracer_procs, &p->node, (unsigned long)tgid);
+	tracer_filter_add(tgid, 1);
 	atomic_inc(&tracer_nr_procs);
+}
+
+/* Take @p out of the table; tracer_procs_lock held. */
+static void tracer_proc_unhash(struct tracer_proc *p)
+{
+	tracer_filter_add(p->pid, -1);
+	hash_del_rcu(&p->node);
+	atomic_dec(&tracer_nr_procs);
 }
 
 /* Unlink @p; tracer_procs_lock held.  Freed after a grace period. */
 static void tracer_proc_unlink(struct tracer_proc *p)
 {
-	hash_del_rcu(&p->node);
-	atomic_dec(&tracer_nr_procs);
+	tracer_proc_unhash(p);
 	call_rcu(&p->rcu, tracer_proc_free_rcu);
 }
 
@@ -342,8 +359,7 @@ static void tracer_task_exit(struct task_struct *task)
 		tracer_proc_unlink(p);
 		goto out;
 	}
-	hash_del_rcu(&p->node);
-	atomic_dec(&tracer_nr_procs);
+	tracer_proc_unhash(p);
 	p->exit_pid = pid_nr_ns(p->pid, s->ns);
 	strscpy(p->comm, task->comm, sizeof(p->comm));
 	list_add_tail(&p->exited, &s->exited);

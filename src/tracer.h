@@ -70,10 +70,27 @@ struct tracer_proc *tracer_proc_find(struct pid *tgid);
 void tracer_procs_for_each(void (*fn)(struct tracer_proc *p, void *arg),
 			   void *arg);
 
-/* Is anything monitored at all?  The first test of every probe. */
+/* Is anything monitored at all? */
 static inline bool tracer_active(void)
 {
 	return atomic_read(&tracer_nr_procs) != 0;
+}
+
+/*
+ * The first test of every probe: a counting filter over global TGID
+ * numbers.  tracer_filter[tgid % size] is how many monitored processes
+ * have a TGID there (changed under the table's lock, with the table).
+ * Zero, the common case, means current is not monitored, and the probe
+ * leaves after a handful of instructions: no RCU, no hash walk.  Else the
+ * table decides.
+ */
+#define TRACER_FILTER_BITS	15
+extern u16 tracer_filter[1 << TRACER_FILTER_BITS];
+
+static __always_inline bool tracer_maybe_current(void)
+{
+	return READ_ONCE(tracer_filter[current->tgid &
+				       (BIT(TRACER_FILTER_BITS) - 1)]);
 }
 
 /* The monitored process current belongs to, or NULL.  Caller holds RCU. */
@@ -92,8 +109,15 @@ static inline void tracer_count(struct tracer_proc *p, enum tracer_counter c,
 int tracer_map_init(unsigned int bits);
 void tracer_map_exit(void);
 void tracer_map_insert(const void *ptr, size_t size);
-bool tracer_map_remove(const void *ptr, size_t *size);
-unsigned long tracer_map_live(void);
+size_t tracer_map_remove(const void *ptr);
+extern atomic_long_t tracer_map_nr;
+
+/* How many records the map holds. */
+static inline unsigned long tracer_map_live(void)
+{
+	return atomic_long_read(&tracer_map_nr);
+}
+
 unsigned long tracer_map_overflow(void);
 unsigned long tracer_map_capacity(void);
 
