@@ -147,11 +147,16 @@ static struct tracer_tp tracer_tps[] = {
 
 /* --- the handlers ------------------------------------------------------ */
 
-static int tracer_count_pre(struct kprobe *kp, struct pt_regs *regs)
+/*
+ * Each handler is a test of tracer_maybe_current() and a call of its slow
+ * half, noinline: the common exit then saves no register and sets up no
+ * stack frame.
+ */
+static noinline int tracer_count_slow(struct kprobe *kp)
 {
 	struct tracer_proc *p;
 
-	if (likely(!tracer_maybe_current()) || !in_task())
+	if (!in_task())
 		return 0;
 	rcu_read_lock();
 	p = tracer_proc_current();
@@ -160,6 +165,13 @@ static int tracer_count_pre(struct kprobe *kp, struct pt_regs *regs)
 			     1);
 	rcu_read_unlock();
 	return 0;
+}
+
+static int tracer_count_pre(struct kprobe *kp, struct pt_regs *regs)
+{
+	if (likely(!tracer_maybe_current()))
+		return 0;
+	return tracer_count_slow(kp);
 }
 
 /*
@@ -198,18 +210,15 @@ static bool tracer_account_kmalloc(const void *ptr, size_t size)
 	return p;
 }
 
-static void tracer_account_kfree(const void *ptr)
+static noinline void tracer_kfree_slow(const void *ptr)
 {
 	struct tracer_proc *p;
 	size_t size = 0;
 
-	/* kfree(NULL) and kfree(ZERO_SIZE_PTR) free nothing. */
-	if (ZERO_OR_NULL_PTR(ptr))
-		return;
 	/* Whoever frees a recorded block, in any context, its record goes. */
 	if (tracer_map_live())
 		size = tracer_map_remove(ptr);
-	if (likely(!tracer_maybe_current()) || !in_task())
+	if (!tracer_maybe_current() || !in_task())
 		return;
 	rcu_read_lock();
 	p = tracer_proc_current();
@@ -218,6 +227,15 @@ static void tracer_account_kfree(const void *ptr)
 		tracer_count(p, TRACER_KFREE_MEM, size);
 	}
 	rcu_read_unlock();
+}
+
+static __always_inline void tracer_account_kfree(const void *ptr)
+{
+	/* kfree(NULL) and kfree(ZERO_SIZE_PTR) free nothing. */
+	if (ZERO_OR_NULL_PTR(ptr) ||
+	    (!tracer_map_live() && likely(!tracer_maybe_current())))
+		return;
+	tracer_kfree_slow(ptr);
 }
 
 /*
@@ -243,14 +261,14 @@ static int tracer_kfree_pre(struct kprobe *kp, struct pt_regs *regs)
 	return 0;
 }
 
-static int tracer_kmalloc_entry(struct kretprobe_instance *ri,
-				struct pt_regs *regs)
+static noinline int tracer_kmalloc_entry_slow(struct kretprobe_instance *ri,
+					      struct pt_regs *regs)
 {
 	struct tracer_kmalloc_data *d = (void *)ri->data;
 	struct tracer_kmalloc_probe *kp;
 	bool monitored;
 
-	if (likely(!tracer_maybe_current()) || !in_task())
+	if (!in_task())
 		return 1;
 	kp = container_of(tracer_get_kretprobe(ri), struct tracer_kmalloc_probe,
 			  rp);
@@ -263,6 +281,14 @@ static int tracer_kmalloc_entry(struct kretprobe_instance *ri,
 		return 1;
 	d->size = regs_get_kernel_argument(regs, kp->size_arg);
 	return 0;
+}
+
+static int tracer_kmalloc_entry(struct kretprobe_instance *ri,
+				struct pt_regs *regs)
+{
+	if (likely(!tracer_maybe_current()))
+		return 1;	/* no return probe */
+	return tracer_kmalloc_entry_slow(ri, regs);
 }
 
 static int tracer_kmalloc_ret(struct kretprobe_instance *ri,
@@ -278,14 +304,20 @@ static int tracer_kmalloc_ret(struct kretprobe_instance *ri,
  * kmalloc(0) leaves before the kmem:kmalloc tracepoint: with that source,
  * a kprobe on each any-size entry point counts the calls asking for 0.
  */
-static int tracer_kmalloc_zero_pre(struct kprobe *kp, struct pt_regs *regs)
+static noinline int tracer_kmalloc_zero_slow(struct pt_regs *regs)
 {
-	if (likely(!tracer_maybe_current()) || regs_get_kernel_argument(regs, 0) ||
-	    !in_task() ||
+	if (regs_get_kernel_argument(regs, 0) || !in_task() ||
 	    tracer_kmalloc_nested(*(unsigned long *)kernel_stack_pointer(regs)))
 		return 0;
 	tracer_account_kmalloc(ZERO_SIZE_PTR, 0);
 	return 0;
+}
+
+static int tracer_kmalloc_zero_pre(struct kprobe *kp, struct pt_regs *regs)
+{
+	if (likely(!tracer_maybe_current()))
+		return 0;
+	return tracer_kmalloc_zero_slow(regs);
 }
 
 /*
