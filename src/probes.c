@@ -652,7 +652,11 @@ unsigned long tracer_probes_nested(void)
 	return nested;
 }
 
-/* "kmalloc=__kmalloc,kmalloc_trace kfree=kfree sched=schedule ..." */
+/*
+ * "kmalloc=__kmalloc,kmalloc_trace kfree=kfree sched=schedule ...
+ * map=kmem_cache_free_bulk,tracepoint:kmalloc": every hook, "map" the ones
+ * that only keep the allocation map true.
+ */
 int tracer_probes_hooked(char *buf, size_t len)
 {
 	static const char * const names[TRACER_NR_COUNTERS] = {
@@ -686,6 +690,20 @@ int tracer_probes_hooked(char *buf, size_t len)
 			n += scnprintf(buf + n, len - n, " %s=%s",
 				       names[tracer_kprobes[i].counter],
 				       tracer_kprobes[i].kp.symbol_name);
+	sep = " map=";
+	for (i = 0; i < ARRAY_SIZE(tracer_kprobes); i++)
+		if (tracer_kprobes[i].registered &&
+		    tracer_kprobes[i].counter == TRACER_NR_COUNTERS) {
+			n += scnprintf(buf + n, len - n, "%s%s", sep,
+				       tracer_kprobes[i].kp.symbol_name);
+			sep = ",";
+		}
+	for (i = 0; i < ARRAY_SIZE(tracer_tps); i++)
+		if (tracer_tps[i].tp && tracer_tps[i].data) {
+			n += scnprintf(buf + n, len - n, "%stracepoint:%s", sep,
+				       tracer_tps[i].name);
+			sep = ",";
+		}
 	n += scnprintf(buf + n, len - n, "\n");
 	return n;
 }
