@@ -117,6 +117,9 @@ static struct tracer_kmalloc_probe tracer_kmalloc[ARRAY_SIZE(tracer_kmalloc_syms
 /* Where a kretprobed function returns to while its probe is armed. */
 static unsigned long tracer_trampoline;
 
+/* The span of text from the first kmalloc entry point to the last one. */
+static unsigned long tracer_kmalloc_lo = ULONG_MAX, tracer_kmalloc_hi;
+
 /* The kmem tracepoints, when they are the source. */
 struct tracer_tp {
 	const char *name;
@@ -150,7 +153,11 @@ static struct tracer_tp tracer_tps[] = {
 /*
  * Each handler is a test of tracer_maybe_current() and a call of its slow
  * half, noinline: the common exit then saves no register and sets up no
- * stack frame.
+ * stack frame.  The slow halves read the process table as RCU-sched
+ * readers (preemption off, as it is already in every probe handler): since
+ * the RCU flavours were consolidated (4.20) call_rcu() waits for them too,
+ * and they cost two per-CPU increments where rcu_read_lock() is a call on
+ * PREEMPT_RCU kernels.
  */
 static noinline int tracer_count_slow(struct kprobe *kp)
 {
@@ -158,12 +165,12 @@ static noinline int tracer_count_slow(struct kprobe *kp)
 
 	if (!in_task())
 		return 0;
-	rcu_read_lock();
+	rcu_read_lock_sched_notrace();
 	p = tracer_proc_current();
 	if (p)
 		tracer_count(p, container_of(kp, struct tracer_kprobe, kp)->counter,
 			     1);
-	rcu_read_unlock();
+	rcu_read_unlock_sched_notrace();
 	return 0;
 }
 
@@ -187,6 +194,9 @@ static bool tracer_kmalloc_nested(unsigned long caller)
 
 	if (caller == tracer_trampoline)
 		return true;
+	/* Most callers lie outside every entry point: one test. */
+	if (caller - tracer_kmalloc_lo >= tracer_kmalloc_hi - tracer_kmalloc_lo)
+		return false;
 	for (i = 0; i < ARRAY_SIZE(tracer_kmalloc); i++)
 		if (caller - tracer_kmalloc[i].start < tracer_kmalloc[i].len)
 			return true;
@@ -198,7 +208,7 @@ static bool tracer_account_kmalloc(const void *ptr, size_t size)
 {
 	struct tracer_proc *p;
 
-	rcu_read_lock();
+	rcu_read_lock_sched_notrace();
 	p = tracer_proc_current();
 	if (p) {
 		tracer_count(p, TRACER_KMALLOC, 1);
@@ -206,7 +216,7 @@ static bool tracer_account_kmalloc(const void *ptr, size_t size)
 		if (!ZERO_OR_NULL_PTR(ptr))
 			tracer_map_insert(ptr, size);
 	}
-	rcu_read_unlock();
+	rcu_read_unlock_sched_notrace();
 	return p;
 }
 
@@ -220,13 +230,13 @@ static noinline void tracer_kfree_slow(const void *ptr)
 		size = tracer_map_remove(ptr);
 	if (!tracer_maybe_current() || !in_task())
 		return;
-	rcu_read_lock();
+	rcu_read_lock_sched_notrace();
 	p = tracer_proc_current();
 	if (p) {
 		tracer_count(p, TRACER_KFREE, 1);
 		tracer_count(p, TRACER_KFREE_MEM, size);
 	}
-	rcu_read_unlock();
+	rcu_read_unlock_sched_notrace();
 }
 
 static __always_inline void tracer_account_kfree(const void *ptr)
@@ -272,9 +282,9 @@ static noinline int tracer_kmalloc_entry_slow(struct kretprobe_instance *ri,
 		return 1;
 	kp = container_of(tracer_get_kretprobe(ri), struct tracer_kmalloc_probe,
 			  rp);
-	rcu_read_lock();
+	rcu_read_lock_sched_notrace();
 	monitored = tracer_proc_current();
-	rcu_read_unlock();
+	rcu_read_unlock_sched_notrace();
 	/* At entry, the stack pointer points to the return address. */
 	if (!monitored ||
 	    tracer_kmalloc_nested(*(unsigned long *)kernel_stack_pointer(regs)))
@@ -398,9 +408,13 @@ static void tracer_calibrate(void)
 static void tracer_kmalloc_range(struct tracer_kmalloc_probe *kp,
 				 unsigned long addr)
 {
-	if (!tracer_symbol_range(addr, &kp->start, &kp->len))
+	if (tracer_symbol_range(addr, &kp->start, &kp->len)) {
+		tracer_kmalloc_lo = min(tracer_kmalloc_lo, kp->start);
+		tracer_kmalloc_hi = max(tracer_kmalloc_hi, kp->start + kp->len);
+	} else {
 		pr_warn("tracer: no size for %s: a large kmalloc may count twice\n",
 			tracer_kmalloc_syms[kp - tracer_kmalloc].name);
+	}
 }
 
 /*
