@@ -10,8 +10,8 @@
 # 6.12-rt 7.x); TRACER_CACHE (default /var/cache/tracer-dkms); TRACER_REFRESH=1 re-resolves the
 # newest kernels; TRACER_OUT (default build/check) holds logs, modules and consoles;
 # TRACER_SPARSE_KERNEL (default 6.1); TRACER_VERBOSE=1 prints every guest console line;
-# TRACER_BUDGET (default 4800 s: CI stops at 5400 s) caps the whole run: each boot gets at most
-# what is left of it; the TRACER_VM_* variables of scripts/vm.sh.
+# TRACER_BUDGET (default 4800 s: CI stops at 5400 s) caps the whole run: each boot, and the
+# packaging sub-suite, gets at most what is left of it; the TRACER_VM_* variables of scripts/vm.sh.
 #
 # Prints "ok - ..."/"not ok - ..." per item, a summary line per kernel, the time of every step,
 # and last, alone, "N passed, N failed". Exit status 0 only if nothing failed.
@@ -301,7 +301,16 @@ fi
 if [ "${TRACER_E2E:-1}" = 1 ] && [ "$do_vm" = 1 ] && [ -x "$TOP/scripts/e2e-dkms.sh" ]; then
 	echo "# --- packages: .deb/.rpm, DKMS install in a Debian VM, reboot, new kernel, purge"
 	t=$(now)
-	sub_suite e2e-dkms "$out/e2e-dkms.log" "$TOP/scripts/e2e-dkms.sh"
+	# What is left of TRACER_BUDGET, less a minute for the summary.
+	left=$((budget - (t - t_all) - 60))
+	if [ "$left" -lt 300 ]; then
+		notok "e2e-dkms: no time left in TRACER_BUDGET=${budget}s (${left}s)"
+	else
+		e2et=${TRACER_E2E_TIMEOUT:-900}
+		[ "$left" -ge "$e2et" ] || e2et=$left
+		sub_suite e2e-dkms "$out/e2e-dkms.log" env TRACER_E2E_TIMEOUT="$e2et" \
+			timeout --kill-after=30 "$left" "$TOP/scripts/e2e-dkms.sh"
+	fi
 	timed "e2e-dkms" "$t"
 fi
 

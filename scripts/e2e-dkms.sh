@@ -355,6 +355,7 @@ fi
 if compgen -G "$E2E/run.old.*" >/dev/null; then nice -n 19 rm -rf "$E2E"/run.old.* 9>&- & fi
 mkdir -p "$LOGS"
 trap stop_guests EXIT
+trap 'exit 143' TERM INT  # timeout(1) from check.sh: the EXIT trap still stops the guests
 copy_tree "$SRC"
 VERSION=$(cat "$SRC/VERSION")
 note "tracer-dkms $VERSION end-to-end test; logs in $LOGS"
