@@ -7,7 +7,9 @@
  * down_interruptible, mutex_lock, mutex_unlock), in its own task context,
  * or in hard/soft interrupt context while it waits.  The ABI is in
  * tracer_test_helper.h.  Nothing in an operation loop allocates or takes a
- * sleeping lock except the operation itself.
+ * sleeping lock except the operation itself (and, since 6.18, the slab
+ * allocator inside it: with slab_calls=1 the module counts those calls,
+ * see TTH_IOC_SLAB_CALLS).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -22,6 +24,7 @@
 #include <linux/kernel.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
+#include <linux/moduleparam.h>
 #include <linux/mutex.h>
 #include <linux/numa.h>
 #include <linux/overflow.h>
@@ -31,9 +34,12 @@
 #include <linux/semaphore.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <linux/sysfs.h>
 #include <linux/topology.h>
+#include <linux/tracepoint.h>
 #include <linux/uaccess.h>
 #include <linux/version.h>
+#include <trace/events/kmem.h>
 
 #include "tracer_test_helper.h"
 
@@ -349,6 +355,284 @@ static int tth_in_ctx(struct tth_req *r)
 	return w.ret;
 }
 
+/* --- the slab allocator's own calls (slab_calls=1) -------------------- */
+
+/*
+ * Tasks inside a request, while slab_calls is on: the tracepoint probes
+ * count only their calls.  A slot is claimed with cmpxchg (no lock: the
+ * probes run inside kmalloc and kfree).
+ */
+#define TTH_WATCH_MAX	16
+
+static struct task_struct *tth_watched[TTH_WATCH_MAX];
+static atomic_t tth_nwatched = ATOMIC_INIT(0);
+static bool tth_sc_on;		/* under the module's parameter lock */
+
+static atomic_t tth_sc_unwatched = ATOMIC_INIT(0);
+static atomic64_t tth_sc_own_kmalloc = ATOMIC64_INIT(0);
+static atomic64_t tth_sc_own_kfree = ATOMIC64_INIT(0);
+static atomic64_t tth_sc_kmalloc = ATOMIC64_INIT(0);
+static atomic64_t tth_sc_kmalloc_bytes = ATOMIC64_INIT(0);
+static atomic64_t tth_sc_kmalloc_odd = ATOMIC64_INIT(0);
+static atomic64_t tth_sc_kfree = ATOMIC64_INIT(0);
+
+/* The slot current watches itself in, or -1 (slab_calls off, or full). */
+static int tth_watch(void)
+{
+	int i;
+
+	if (!READ_ONCE(tth_sc_on))
+		return -1;
+	for (i = 0; i < TTH_WATCH_MAX; i++) {
+		if (!READ_ONCE(tth_watched[i]) &&
+		    !cmpxchg(&tth_watched[i], NULL, current)) {
+			atomic_inc(&tth_nwatched);
+			return i;
+		}
+	}
+	atomic_inc(&tth_sc_unwatched);
+	return -1;
+}
+
+static void tth_unwatch(int slot)
+{
+	if (slot < 0)
+		return;
+	atomic_dec(&tth_nwatched);
+	WRITE_ONCE(tth_watched[slot], NULL);
+}
+
+/* Is this a call of a watched task, in its task context (not an irq)? */
+static bool tth_watching_current(void)
+{
+	int i;
+
+	if (likely(!atomic_read(&tth_nwatched)) || !in_task())
+		return false;
+	for (i = 0; i < TTH_WATCH_MAX; i++)
+		if (READ_ONCE(tth_watched[i]) == current)
+			return true;
+	return false;
+}
+
+/*
+ * The allocator's blocks kmalloc'ed in watched requests, until whoever frees
+ * them (any task, any context) or their address is handed out again (a free
+ * no hook saw): a test learns how many of them went, hence how many of
+ * their records in tracer.ko's map can have gone.
+ */
+static unsigned long tth_blocks[TTH_SC_BLOCKS_MAX];
+static atomic_t tth_nblocks = ATOMIC_INIT(0);
+static atomic64_t tth_sc_blocks_gone = ATOMIC64_INIT(0);
+static atomic64_t tth_sc_blocks_untracked = ATOMIC64_INIT(0);
+
+static void tth_block_add(const void *ptr)
+{
+	int i;
+
+	for (i = 0; i < TTH_SC_BLOCKS_MAX; i++) {
+		if (!READ_ONCE(tth_blocks[i]) &&
+		    !cmpxchg(&tth_blocks[i], 0UL, (unsigned long)ptr)) {
+			atomic_inc(&tth_nblocks);
+			return;
+		}
+	}
+	atomic64_inc(&tth_sc_blocks_untracked);
+}
+
+static void tth_block_gone(const void *ptr)
+{
+	unsigned long addr = (unsigned long)ptr;
+	int i;
+
+	if (likely(!atomic_read(&tth_nblocks)) || ZERO_OR_NULL_PTR(ptr))
+		return;
+	for (i = 0; i < TTH_SC_BLOCKS_MAX; i++) {
+		if (READ_ONCE(tth_blocks[i]) == addr &&
+		    cmpxchg(&tth_blocks[i], addr, 0UL) == addr) {
+			atomic_dec(&tth_nblocks);
+			atomic64_inc(&tth_sc_blocks_gone);
+			return;
+		}
+	}
+}
+
+static void tth_sc_count_kmalloc(unsigned long call_site, const void *ptr,
+				 size_t size)
+{
+	tth_block_gone(ptr);	/* its address again: it went unseen */
+	if (!tth_watching_current())
+		return;
+	if (within_module(call_site, THIS_MODULE)) {
+		atomic64_inc(&tth_sc_own_kmalloc);
+		return;
+	}
+	atomic64_inc(&tth_sc_kmalloc);
+	atomic64_add(size, &tth_sc_kmalloc_bytes);
+	if (size % 8)
+		atomic64_inc(&tth_sc_kmalloc_odd);
+	if (!ZERO_OR_NULL_PTR(ptr))
+		tth_block_add(ptr);
+}
+
+static void tth_tp_kmalloc(void *data, unsigned long call_site,
+			   const void *ptr, size_t bytes_req,
+			   size_t bytes_alloc, gfp_t gfp_flags)
+{
+	tth_sc_count_kmalloc(call_site, ptr, bytes_req);
+}
+
+static void tth_tp_kmalloc_node(void *data, unsigned long call_site,
+				const void *ptr, size_t bytes_req,
+				size_t bytes_alloc, gfp_t gfp_flags, int node)
+{
+	tth_sc_count_kmalloc(call_site, ptr, bytes_req);
+}
+
+static void tth_tp_kfree(void *data, unsigned long call_site,
+			 const void *ptr)
+{
+	tth_block_gone(ptr);
+	if (ZERO_OR_NULL_PTR(ptr) || !tth_watching_current())
+		return;
+	if (within_module(call_site, THIS_MODULE))
+		atomic64_inc(&tth_sc_own_kfree);
+	else
+		atomic64_inc(&tth_sc_kfree);
+}
+
+/* Does tracepoint @tp take probes of the type of function @fn? */
+#define TTH_TP_PROTO_IS(tp, fn)						\
+	__builtin_types_compatible_p(typeof(register_trace_##tp) *,	\
+				     int (*)(typeof(fn) *, void *))
+
+/* 6.1 folded the kmalloc_node tracepoint into kmalloc (node argument). */
+#define TTH_KMALLOC_TP_HAS_NODE \
+	(KERNEL_VERSION(6, 1, 0) <= LINUX_VERSION_CODE)
+
+static struct {
+	const char *name;
+	void *probe;
+	struct tracepoint *tp;
+} tth_tps[] = {
+	{ "kmalloc", TTH_KMALLOC_TP_HAS_NODE ?
+		(void *)tth_tp_kmalloc_node : (void *)tth_tp_kmalloc },
+	{ "kfree", tth_tp_kfree },
+#if !TTH_KMALLOC_TP_HAS_NODE
+	{ "kmalloc_node", tth_tp_kmalloc_node },
+#endif
+};
+
+static void tth_tp_match(struct tracepoint *tp, void *priv)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(tth_tps); i++)
+		if (!strcmp(tp->name, tth_tps[i].name))
+			tth_tps[i].tp = tp;
+}
+
+static void tth_sc_unregister(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(tth_tps); i++)
+		if (tth_tps[i].tp)
+			tracepoint_probe_unregister(tth_tps[i].tp,
+						    tth_tps[i].probe, NULL);
+	tracepoint_synchronize_unregister();
+	for (i = 0; i < ARRAY_SIZE(tth_tps); i++)
+		tth_tps[i].tp = NULL;
+}
+
+static int tth_sc_register(void)
+{
+	struct tracepoint *tp[ARRAY_SIZE(tth_tps)];
+	unsigned int i;
+	int ret;
+
+	BUILD_BUG_ON(!TTH_TP_PROTO_IS(kfree, tth_tp_kfree));
+#if TTH_KMALLOC_TP_HAS_NODE
+	BUILD_BUG_ON(!TTH_TP_PROTO_IS(kmalloc, tth_tp_kmalloc_node));
+#else
+	BUILD_BUG_ON(!TTH_TP_PROTO_IS(kmalloc, tth_tp_kmalloc));
+	BUILD_BUG_ON(!TTH_TP_PROTO_IS(kmalloc_node, tth_tp_kmalloc_node));
+#endif
+	/* Blocks followed before: they may have gone unseen since. */
+	for (i = 0; i < TTH_SC_BLOCKS_MAX; i++)
+		WRITE_ONCE(tth_blocks[i], 0UL);
+	atomic_set(&tth_nblocks, 0);
+	for_each_kernel_tracepoint(tth_tp_match, NULL);
+	for (i = 0; i < ARRAY_SIZE(tth_tps); i++) {
+		tp[i] = tth_tps[i].tp;
+		tth_tps[i].tp = NULL;
+		if (!tp[i]) {
+			pr_err("no tracepoint kmem:%s\n", tth_tps[i].name);
+			return -ENOENT;
+		}
+	}
+	for (i = 0; i < ARRAY_SIZE(tth_tps); i++) {
+		ret = tracepoint_probe_register(tp[i], tth_tps[i].probe, NULL);
+		if (ret) {
+			pr_err("cannot hook kmem:%s: %d\n", tth_tps[i].name,
+			       ret);
+			tth_sc_unregister();
+			return ret;
+		}
+		tth_tps[i].tp = tp[i];
+	}
+	return 0;
+}
+
+/* slab_calls: 1 hooks the tracepoints, 0 unhooks them. */
+static int tth_sc_set(const char *val, const struct kernel_param *kp)
+{
+	bool on;
+	int ret = kstrtobool(val, &on);
+
+	if (ret || on == tth_sc_on)
+		return ret;
+	if (on) {
+		ret = tth_sc_register();
+		if (ret)
+			return ret;
+		WRITE_ONCE(tth_sc_on, true);
+	} else {
+		WRITE_ONCE(tth_sc_on, false);
+		tth_sc_unregister();
+	}
+	return 0;
+}
+
+static int tth_sc_get(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%d\n", tth_sc_on);
+}
+
+static const struct kernel_param_ops tth_sc_ops = {
+	.set = tth_sc_set,
+	.get = tth_sc_get,
+};
+
+module_param_cb(slab_calls, &tth_sc_ops, NULL, 0644);
+MODULE_PARM_DESC(slab_calls,
+		 "1: count the slab allocator's own kmalloc/kfree calls inside requests (TTH_IOC_SLAB_CALLS)");
+
+static void tth_slab_calls(struct tth_slab_calls *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->flags = READ_ONCE(tth_sc_on) ? TTH_SC_ON : 0;
+	c->unwatched = atomic_read(&tth_sc_unwatched);
+	c->own_kmalloc = atomic64_read(&tth_sc_own_kmalloc);
+	c->own_kfree = atomic64_read(&tth_sc_own_kfree);
+	c->kmalloc = atomic64_read(&tth_sc_kmalloc);
+	c->kmalloc_bytes = atomic64_read(&tth_sc_kmalloc_bytes);
+	c->kmalloc_odd = atomic64_read(&tth_sc_kmalloc_odd);
+	c->kfree = atomic64_read(&tth_sc_kfree);
+	c->blocks_gone = atomic64_read(&tth_sc_blocks_gone);
+	c->blocks_untracked = atomic64_read(&tth_sc_blocks_untracked);
+}
+
 static int tth_check(const struct tth_req *r)
 {
 	size_t bytes;
@@ -426,21 +710,29 @@ static long tth_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	void __user *uarg = (void __user *)arg;
 	struct tth_req r;
-	int ret;
+	int ret, slot;
 
 	if (cmd == TTH_IOC_KFREE_RCU_BARRIER) {
 		tth_kfree_rcu_barrier();
 		return 0;
 	}
+	if (cmd == TTH_IOC_SLAB_CALLS) {
+		struct tth_slab_calls c;
+
+		tth_slab_calls(&c);
+		return copy_to_user(uarg, &c, sizeof(c)) ? -EFAULT : 0;
+	}
 	if (cmd != TTH_IOC_RUN && cmd != TTH_IOC_KFREE_RCU)
 		return -ENOTTY;
 	if (copy_from_user(&r, uarg, sizeof(r)))
 		return -EFAULT;
+	slot = tth_watch();
 	if (cmd == TTH_IOC_KFREE_RCU)
 		ret = r.n <= TTH_N_MAX && r.size >= sizeof(struct tth_rcu_blk) &&
 		      r.size <= TTH_SIZE_MAX ? tth_kfree_rcu(&r) : -EINVAL;
 	else
 		ret = tth_run(&r);
+	tth_unwatch(slot);
 	if (ret)
 		return ret;
 	if (copy_to_user(uarg, &r, sizeof(r)))
@@ -472,6 +764,8 @@ static int __init tth_init(void)
 static void __exit tth_exit(void)
 {
 	misc_deregister(&tth_dev);
+	if (tth_sc_on)
+		tth_sc_unregister();
 	tth_free_kept();
 }
 

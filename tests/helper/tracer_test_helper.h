@@ -95,4 +95,44 @@ struct tth_req {
  */
 #define TTH_IOC_KFREE_RCU_BARRIER _IOWR('T', 0x73, struct tth_req)
 
+/*
+ * The slab allocator's own kmalloc() and kfree() calls in the caller's
+ * context.  Since 6.18 the allocator itself kmallocs and kfrees blocks
+ * (per-CPU sheaves, per-slab vectors) at moments no test controls, from
+ * inside an operation's kmalloc() or kfree(): real calls of the caller, which
+ * tracer.ko counts, but not the operation's.  With the module parameter
+ * slab_calls=1, probes on the kmem:kmalloc and kmem:kfree tracepoints count,
+ * in every TTH_IOC_RUN and TTH_IOC_KFREE_RCU request while it runs, the
+ * calls made in the caller's task context (not in interrupts; kfree(NULL)
+ * and kfree(ZERO_SIZE_PTR) left out, as tracer.ko does): those whose call
+ * site is in this module (the operation's own) and the others (the
+ * allocator's; also the operations that go through a wrapper, such as
+ * kfree_sensitive() or kstrdup_const(): tests of the allocator's calls use
+ * plain kmalloc() and kfree()).
+ * The blocks of the allocator's kmalloc calls are followed until anybody
+ * frees them (in any context), or their address is handed out again (a free
+ * no hook saw): blocks_gone counts them (TTH_SC_BLOCKS_MAX followed at
+ * once, blocks_untracked counts the others).  TTH_IOC_SLAB_CALLS reads the
+ * totals since the module was loaded; a test takes the difference around
+ * what it measures, and must be the helper's only user meanwhile (its own
+ * calls tell: they must add up).
+ */
+struct tth_slab_calls {
+	__u32 flags;		/* out: TTH_SC_* */
+	__u32 unwatched;	/* out: requests run unwatched (too many at once) */
+	__u64 own_kmalloc;	/* out: kmalloc calls made by the helper itself */
+	__u64 own_kfree;	/* out: kfree calls made by the helper itself */
+	__u64 kmalloc;		/* out: other kmalloc calls (the allocator's) */
+	__u64 kmalloc_bytes;	/* out: their requested bytes */
+	__u64 kmalloc_odd;	/* out: how many of them not a multiple of 8 B */
+	__u64 kfree;		/* out: other kfree calls */
+	__u64 blocks_gone;	/* out: blocks of those kmalloc calls freed */
+	__u64 blocks_untracked;	/* out: blocks of theirs not followed */
+};
+
+#define TTH_SC_ON		0x1U	/* the tracepoint probes are in place */
+#define TTH_SC_BLOCKS_MAX	64	/* allocator blocks followed at once */
+
+#define TTH_IOC_SLAB_CALLS	_IOR('T', 0x74, struct tth_slab_calls)
+
 #endif /* _TRACER_TEST_HELPER_H */
