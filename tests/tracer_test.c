@@ -2064,6 +2064,94 @@ static int t_pid_reuse(const void *arg)
 	return 0;
 }
 
+/*
+ * Start a one-thread worker with PID @want (ns_last_pid; a few tries: other
+ * tasks may take PIDs meanwhile).  0 with the worker running, else -1.
+ */
+static int worker_start_pid(struct worker *w, pid_t want)
+{
+	char buf[32];
+	int try;
+
+	for (try = 0; try < 5; try++) {
+		snprintf(buf, sizeof(buf), "%d", want - 1);
+		CHECK(!write_str("/proc/sys/kernel/ns_last_pid", buf),
+		      "cannot write ns_last_pid: %s", strerror(errno));
+		if (worker_start(w, 1))
+			return -1;
+		if (w->pid == want)
+			return 0;
+		diag("got PID %d instead of %d, retrying", w->pid, want);
+		worker_kill(w);
+	}
+	failf("could not get PID %d", want);
+	return -1;
+}
+
+/*
+ * The probes' first test is a counting filter indexed by TGID modulo 2^15
+ * (src/tracer.h, TRACER_FILTER_BITS; any smaller power of two collides
+ * too): processes whose PIDs differ by 32768 share a slot.  An unmonitored
+ * process in a monitored one's slot is not counted (the table decides),
+ * and the slot counts: removing one of two monitored processes that share
+ * it keeps the other one counted.
+ */
+static int filter_collision(struct worker *m, struct worker *u)
+{
+	struct row a, b, d;
+	struct expect e;
+
+	if (worker_start(m, 1) || worker_start_pid(u, m->pid + 32768))
+		return -1;
+	CHECK_ERR(tr_add(m->pid), 0, "add M");
+	/* U works in M's filter slot: M's row does not move, U has none. */
+	if (row_need(m->pid, &a) ||
+	    slot_op(u->sl[0], TTH_OP_KMALLOC_VAR, 1000, 100, 0) ||
+	    slot_op(u->sl[0], TTH_OP_MUTEX, 1000, 0, 0) ||
+	    slot_op(u->sl[0], TTH_OP_SEMA, 1000, 0, 0) ||
+	    row_absent(u->pid) || row_need(m->pid, &b))
+		return -1;
+	row_sub(&d, &b, &a);
+	expect_zero(&e);
+	if (check_delta("monitored M while unmonitored U (same filter slot) works",
+			&d, &e))
+		return -1;
+	/* Both monitored, then U removed: M still counts, exactly. */
+	CHECK_ERR(tr_add(u->pid), 0, "add U");
+	if (measure(u->pid, u->sl[0], TTH_OP_KMALLOC_VAR, 300, 40, 0, &d))
+		return -1;
+	expect_alloc(&e, 300, 40);
+	if (check_delta("U monitored in M's filter slot", &d, &e))
+		return -1;
+	CHECK_ERR(tr_remove(u->pid), 0, "remove U");
+	if (measure(m->pid, m->sl[0], TTH_OP_KMALLOC_VAR, 500, 72, 0, &d))
+		return -1;
+	expect_alloc(&e, 500, 72);
+	return check_delta("M after U, in its filter slot, was removed", &d, &e);
+}
+
+static int t_filter_collision(const void *arg)
+{
+	long pid_max = read_long("/proc/sys/kernel/pid_max");
+	struct worker m = { 0 }, u = { 0 };
+	char buf[32];
+	int ret;
+
+	(void)arg;
+	CHECK(pid_max > 0, "cannot read pid_max");
+	/* Room for PIDs 32768 above the next ones. */
+	snprintf(buf, sizeof(buf), "%ld", pid_max + 2 * 32768);
+	CHECK(!write_str("/proc/sys/kernel/pid_max", buf),
+	      "cannot raise pid_max: %s", strerror(errno));
+	ret = filter_collision(&m, &u);
+	worker_kill(&u);
+	worker_kill(&m);
+	snprintf(buf, sizeof(buf), "%ld", pid_max);
+	CHECK(!write_str("/proc/sys/kernel/pid_max", buf),
+	      "cannot restore pid_max: %s", strerror(errno));
+	return ret;
+}
+
 /* Byte-by-byte reads, seeks and preads give the same text as one read. */
 static int t_proc_read(const void *arg)
 {
@@ -5700,6 +5788,7 @@ static void build_tests(void)
 	add_test("untraced_process", t_untraced, NULL, 60);
 	add_test("forked_child_not_monitored", t_fork_child, NULL, 30);
 	add_test("pid_reuse", t_pid_reuse, NULL, 60);
+	add_test("filter_slot_collision", t_filter_collision, NULL, 60);
 	add_test("proc_read_bytewise_seek", t_proc_read, NULL, 60);
 	add_test("eperm_non_root", t_eperm, NULL, 30);
 	add_test("add_enomem_fail_alloc", t_add_enomem, NULL, 30);
