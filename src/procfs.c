@@ -2,9 +2,10 @@
 /*
  * procfs.c - /proc/tracer: one row per monitored process
  *
- * The whole table is formatted in one pass under RCU into the seq_file
- * buffer, so a reader gets a consistent snapshot however it reads it
- * (1-byte reads, seeks) and writers are never held up.  Rows show PIDs as
+ * The whole table is formatted in one pass into the seq_file buffer, so a
+ * reader gets the same text however it reads it (1-byte reads, seeks); the
+ * pass reads the table under RCU, a short stretch at a time, so neither
+ * the probes nor the writers are ever held up.  Rows show PIDs as
  * the reader's PID namespace sees them; processes it cannot see are left
  * out.  The buffer is sized for every row at open, so the table is
  * formatted once, not again each time seq_file finds its buffer too small,
@@ -63,9 +64,7 @@ static int tracer_proc_show(struct seq_file *m, void *v)
 
 	seq_printf(m, TRACER_ROW_FMT, "PID", "kmalloc", "kfree", "kmalloc_mem",
 		   "kfree_mem", "sched", "up", "down", "lock", "unlock");
-	rcu_read_lock();
 	tracer_procs_for_each(tracer_show_row, &s);
-	rcu_read_unlock();
 	return 0;
 }
 

@@ -310,15 +310,33 @@ int tracer_procs_remove(pid_t nr)
 	return p ? 0 : -ENOENT;
 }
 
-/* Walk every row; caller holds rcu_read_lock(). */
+/*
+ * Walk every row, in RCU read-side sections of one stretch of buckets each
+ * (at most 64 rows or 1024 buckets): a table of 10,000 rows never holds a
+ * CPU or a grace period for long, and the walk may sleep in between.  The
+ * probes and the writers never wait for it.  A row added or removed during
+ * the walk may or may not be seen; none is seen twice.  May sleep.
+ */
 void tracer_procs_for_each(void (*fn)(struct tracer_proc *p, void *arg),
 			   void *arg)
 {
+	unsigned int bkt, rows = 0;
 	struct tracer_proc *p;
-	int bkt;
 
-	hash_for_each_rcu(tracer_procs, bkt, p, node)
-		fn(p, arg);
+	rcu_read_lock();
+	for (bkt = 0; bkt < HASH_SIZE(tracer_procs); bkt++) {
+		hlist_for_each_entry_rcu(p, &tracer_procs[bkt], node) {
+			fn(p, arg);
+			rows++;
+		}
+		if (rows >= 64 || !((bkt + 1) % 1024)) {
+			rcu_read_unlock();
+			cond_resched();
+			rcu_read_lock();
+			rows = 0;
+		}
+	}
+	rcu_read_unlock();
 }
 
 /*

@@ -67,6 +67,7 @@ void tracer_session_close(struct tracer_session *s);
 ssize_t tracer_session_read(struct tracer_session *s, char __user *buf,
 			    size_t len);
 struct tracer_proc *tracer_proc_find(struct pid *tgid);
+/* May sleep; takes RCU itself. */
 void tracer_procs_for_each(void (*fn)(struct tracer_proc *p, void *arg),
 			   void *arg);
 
