@@ -53,9 +53,23 @@ void tt_after(const struct tt_test *t)
 		     m);
 }
 
+int dev_open(const char *path)
+{
+	int fd = open(path, O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		failf("open %s as uid %d: %s", path, getuid(), strerror(errno));
+	return fd;
+}
+
+int dev_ioctl(int fd, unsigned long req, unsigned long arg)
+{
+	return ioctl(fd, req, arg) ? errno : 0;
+}
+
 int tr_ioctl(unsigned long req, unsigned long arg)
 {
-	return ioctl(g_tfd, req, arg) ? errno : 0;
+	return dev_ioctl(g_tfd, req, arg);
 }
 
 int tr_add(pid_t pid)

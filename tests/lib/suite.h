@@ -25,6 +25,7 @@
 
 /* What most test files use. */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
@@ -33,6 +34,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -61,7 +64,11 @@ extern int g_hfd;		/* /dev/tracer_helper */
 #define SHBUF_SIZE	(1 << 20)
 extern char *g_shbuf;
 
-/* /dev/tracer requests on g_tfd (ex_add: on fd): 0 or the errno. */
+/* Opens path (a /dev/tracer node) read-write: its fd, or -1. */
+int dev_open(const char *path);
+
+/* /dev/tracer requests on g_tfd (dev_ioctl, ex_add: on fd): 0 or errno. */
+int dev_ioctl(int fd, unsigned long req, unsigned long arg);
 int tr_ioctl(unsigned long req, unsigned long arg);
 int tr_add(pid_t pid);
 int tr_remove(pid_t pid);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -119,6 +120,11 @@ const char *errname(int e)
 		snprintf(buf, sizeof(buf), "errno %d", e);
 		return buf;
 	}
+}
+
+ssize_t sys_read(int fd, void *buf, size_t len)
+{
+	return syscall(SYS_read, fd, buf, len);
 }
 
 uint64_t rnd(uint64_t *s)

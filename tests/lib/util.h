@@ -27,6 +27,9 @@ int write_str(const char *path, const char *s);	/* 0 or -1 */
 /* "ESRCH" for ESRCH (the errnos the module answers), "errno N" else. */
 const char *errname(int e);
 
+/* read(2) with any pointer, bad ones included (no fortified checks). */
+ssize_t sys_read(int fd, void *buf, size_t len);
+
 uint64_t rnd(uint64_t *state);	/* xorshift64 */
 
 #endif /* TESTS_UTIL_H */
