@@ -171,7 +171,7 @@ uptime_cs() { cut -d' ' -f1 /proc/uptime | tr -d .; } # centiseconds
 
 # The tiny map has no record left, but for those of blocks the slab
 # allocator kmalloc'ed for itself and still holds: map_pressure_concurrent
-# prints how many at most (tracer_test.c, SLAB_RECORDS_LEFT; none before
+# prints how many at most (tracer_test/map.c, SLAB_RECORDS_LEFT; none before
 # 6.18, nor when the allocator made no call of its own).
 map_is_empty() {
 	_left=$(sed -n 's/^# map records left of the slab allocator.s own blocks: \([0-9]*\)$/\1/p' \
@@ -242,7 +242,7 @@ HOGS=''
 start_hogs() {
 	rm -f "$TMP"/hog.*
 	for _i in 1 2 3; do
-		"$HERE/tracer_test" -H 2 "$@" >"$TMP/hog.$_i" 2>&1 &
+		"$HERE/tracer_workload" -H 2 "$@" >"$TMP/hog.$_i" 2>&1 &
 		HOGS="$HOGS $!"
 	done
 	# Each adds itself, then prints "hog ready".
@@ -278,7 +278,7 @@ stop_hogs() {
 # (Variables prefixed _cyc: the helpers it calls use _n, _v, ...)
 reload_cycles() {
 	_cyc=0 _cyc_badload=0 _cyc_badempty=0 _cyc_badadd=0 _cyc_t0=$(uptime_s)
-	"$HERE/tracer_test" -n -R $((RELOAD_SECS + 120)) >"$TMP/reader.out" 2>&1 &
+	"$HERE/tracer_workload" -n -R $((RELOAD_SECS + 120)) >"$TMP/reader.out" 2>&1 &
 	_cyc_rd=$!
 	while [ $_cyc -lt "$RELOAD_CYCLES" ] && [ $(($(uptime_s) - _cyc_t0)) -lt "$RELOAD_SECS" ]; do
 		_cyc_src=''
@@ -294,7 +294,7 @@ reload_cycles() {
 		proc_ok empty || { diag "cycle $_cyc: table not empty after the load"; _cyc_badempty=$((_cyc_badempty + 1)); }
 		# Hogs and their children: counted while the module goes away.
 		# shellcheck disable=SC2086 # one PID per argument
-		"$HERE/tracer_test" -a $HOGS || _cyc_badadd=$((_cyc_badadd + 1))
+		"$HERE/tracer_workload" -a $HOGS || _cyc_badadd=$((_cyc_badadd + 1))
 		hogs_in_table || _cyc_badadd=$((_cyc_badadd + 1))
 		_c1=$(uptime_cs)
 		sleep 0.2

@@ -91,6 +91,39 @@ int table_none(const char *what)
 	return n ? -1 : 0;
 }
 
+/* The PIDs of t are exactly want[0..n). */
+int table_pids(struct proc_table *t, const pid_t *want, int n,
+	       const char *who)
+{
+	char buf[256];
+	size_t o = 0;
+	int i, ok = t->n == n;
+
+	for (i = 0; i < n && ok; i++)
+		ok = proc_table_find(t, want[i]) != NULL;
+	if (ok)
+		return 0;
+	for (i = 0; i < t->n && o < sizeof(buf); i++)
+		o += snprintf(buf + o, sizeof(buf) - o, " %lld",
+			      t->rows[i].v[C_PID]);
+	failf("%s sees PIDs {%s }, expected %d of them", who, buf, n);
+	for (i = 0; i < n; i++)
+		failf("%d", want[i]);
+	return -1;
+}
+
+int table_is(const pid_t *want, int n, const char *who)
+{
+	struct proc_table t;
+	int ret;
+
+	if (table_read(&t))
+		return -1;
+	ret = table_pids(&t, want, n, who);
+	free(t.rows);
+	return ret;
+}
+
 void row_sub(struct proc_row *d, const struct proc_row *b,
 	     const struct proc_row *a)
 {

@@ -108,6 +108,10 @@ int row_need(pid_t pid, struct proc_row *r);	/* there must be a row */
 int row_absent(pid_t pid);			/* there must be none */
 int row_zero(pid_t pid, const char *what);	/* a row of zeros */
 int table_none(const char *what);		/* no row at all */
+/* The PIDs of t are exactly want[0..n) (table_is: of /proc/tracer now). */
+int table_pids(struct proc_table *t, const pid_t *want, int n,
+	       const char *who);
+int table_is(const pid_t *want, int n, const char *who);
 void row_sub(struct proc_row *d, const struct proc_row *b,
 	     const struct proc_row *a);
 char *row_str(const struct proc_row *r, char *buf, size_t len);

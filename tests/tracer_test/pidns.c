@@ -126,27 +126,6 @@ static int ns_table(struct wslot *sl, struct proc_table *t, const char *who)
 	return 0;
 }
 
-/* The PIDs of t are exactly want[0..n). */
-static int table_pids(struct proc_table *t, const pid_t *want, int n,
-		      const char *who)
-{
-	char buf[256];
-	size_t o = 0;
-	int i, ok = t->n == n;
-
-	for (i = 0; i < n && ok; i++)
-		ok = proc_table_find(t, want[i]) != NULL;
-	if (ok)
-		return 0;
-	for (i = 0; i < t->n && o < sizeof(buf); i++)
-		o += snprintf(buf + o, sizeof(buf) - o, " %lld",
-			      t->rows[i].v[C_PID]);
-	failf("%s sees PIDs {%s }, expected %d of them", who, buf, n);
-	for (i = 0; i < n; i++)
-		failf("%d", want[i]);
-	return -1;
-}
-
 /* In a child PID namespace, PID 1 is its init, and only its PIDs exist. */
 TEST_ONCE(pidns_add_pid1_is_ns_init, 60)
 {
