@@ -4,6 +4,7 @@
  * suite.h and tests/helper/tracer_test_helper.h)
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <string.h>
 #include <sys/ioctl.h>
 
@@ -74,17 +75,18 @@ int keep_warm(struct worker *w, uint64_t n, uint64_t s)
 	return keep(w, n, s) || release(w, n, 0) ? -1 : 0;
 }
 
-/* Start n workers for a keep test, all on CPU 0 (see counts.c). */
-int keep_workers(struct worker *w, int n)
+int keep_workers(struct worker *w, ...)
 {
-	int i;
+	va_list ap;
+	int ret;
 
 	if (keep_reset())
 		return -1;
-	for (i = 0; i < n; i++)
-		if (worker_start(&w[i], 1) || pin(w[i].pid, 0))
-			return -1;
-	return 0;
+	va_start(ap, w);
+	for (ret = 0; w && !ret; w = va_arg(ap, struct worker *))
+		ret = worker_start(w, 1) || pin(w->pid, 0) ? -1 : 0;
+	va_end(ap);
+	return ret;
 }
 
 /* Rows of p (monitored) around "p keeps n blocks of size s". */

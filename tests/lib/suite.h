@@ -247,7 +247,10 @@ int keep(struct worker *w, uint64_t n, uint64_t size);
 int release(struct worker *w, uint64_t want, int softirq);
 int keep_reset(void);			/* release what a test left */
 int keep_warm(struct worker *w, uint64_t n, uint64_t s);
-int keep_workers(struct worker *w, int n);	/* all on CPU 0 */
+/* One-thread workers for a keep test (a NULL-terminated list), all on
+ * CPU 0 (see counts.c), with nothing kept.
+ */
+int keep_workers(struct worker *w, ...);
 int keep_measured(struct worker *p, uint64_t n, uint64_t s);
 int release_measured(struct worker *q, uint64_t n, long long nfree,
 		     long long bytes, const char *what);

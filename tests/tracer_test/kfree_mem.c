@@ -13,7 +13,7 @@ TEST(kfree_mem_same_process, 60)
 {
 	struct worker p;
 
-	if (keep_workers(&p, 1) || keep_warm(&p, KEEP_N, 100))
+	if (keep_workers(&p, NULL) || keep_warm(&p, KEEP_N, 100))
 		return -1;
 	CHECK_ERR(tr_add(p.pid), 0, "add");
 	if (keep_measured(&p, KEEP_N, 100))
@@ -28,14 +28,12 @@ TEST(kfree_mem_same_process, 60)
 /* P allocates, Q frees: Q's kfree_mem gets the sizes P requested. */
 TEST(kfree_mem_other_process, 60)
 {
-	struct worker w[2], p, q;
+	struct worker p, q;
 	struct proc_row a;
 	struct expect e;
 
-	if (keep_workers(w, 2))
+	if (keep_workers(&p, &q, NULL))
 		return -1;
-	p = w[0];
-	q = w[1];
 	if (keep(&p, 300, 100) || keep(&p, 200, 5000) || keep(&p, 50, 30000) ||
 	    release(&q, 550, 0))
 		return -1;
@@ -58,12 +56,10 @@ TEST(kfree_mem_other_process, 60)
 /* kmalloc(0) kept by P: counted, 0 bytes; Q's kfree(ZERO_SIZE_PTR): not. */
 TEST(kmalloc_zero_kept_freed_by_other, 60)
 {
-	struct worker w[2], p, q;
+	struct worker p, q;
 
-	if (keep_workers(w, 2))
+	if (keep_workers(&p, &q, NULL))
 		return -1;
-	p = w[0];
-	q = w[1];
 	CHECK_ERR(tr_add(p.pid), 0, "add P");
 	CHECK_ERR(tr_add(q.pid), 0, "add Q");
 	if (keep_measured(&p, 10, 0))
@@ -75,12 +71,10 @@ TEST(kmalloc_zero_kept_freed_by_other, 60)
 /* Blocks of an unmonitored process: kfree counted, 0 bytes. */
 TEST(kfree_mem_unmonitored_alloc, 60)
 {
-	struct worker w[2], u, q;
+	struct worker u, q;
 
-	if (keep_workers(w, 2))
+	if (keep_workers(&u, &q, NULL))
 		return -1;
-	u = w[0];
-	q = w[1];
 	if (keep(&u, KEEP_N, 100) || release(&q, KEEP_N, 0))
 		return -1;
 	CHECK_ERR(tr_add(q.pid), 0, "add Q");
@@ -99,7 +93,7 @@ TEST(kfree_mem_alloc_before_add, 60)
 {
 	struct worker p;
 
-	if (keep_workers(&p, 1) || keep_warm(&p, KEEP_N, 100))
+	if (keep_workers(&p, NULL) || keep_warm(&p, KEEP_N, 100))
 		return -1;
 	if (keep(&p, KEEP_N, 100))
 		return -1;
@@ -118,15 +112,12 @@ TEST(kfree_mem_alloc_before_add, 60)
  */
 static int stale_record(int softirq)
 {
-	struct worker w[3], p, u, q;
+	struct worker p, u, q;
 	struct proc_row a;
 	struct expect e;
 
-	if (keep_workers(w, 3))
+	if (keep_workers(&p, &u, &q, NULL))
 		return -1;
-	p = w[0];
-	u = w[1];
-	q = w[2];
 	if (keep_warm(&p, KEEP_N, 96) || keep(&u, KEEP_N, 96) ||
 	    release(&q, KEEP_N, 0))
 		return -1;
@@ -170,18 +161,15 @@ TEST(kfree_mem_stale_after_softirq_free, 60)
  */
 TEST(kfree_mem_stale_after_kfree_rcu, 60)
 {
-	struct worker w[3], p, u, q;
+	struct worker p, u, q;
 	struct mapstat m0, m1, m;
 	struct proc_row a;
 	struct expect e;
 	double end;
 	int ret = 0;
 
-	if (keep_workers(w, 3))
+	if (keep_workers(&p, &u, &q, NULL))
 		return -1;
-	p = w[0];
-	u = w[1];
-	q = w[2];
 	/* Warm-up, not monitored. */
 	if (kfree_rcu_op(&p, RCU_N, RCU_SZ) || keep(&u, RCU_N, RCU_SZ) ||
 	    release(&q, RCU_N, 0))

@@ -20,7 +20,7 @@ TEST_EXPLICIT(map_pressure, 60)
 	CHECK(m0.capacity <= 256, "map capacity %ld: load tracer.ko with map_bits=4 for this test",
 	      m0.capacity);
 	CHECK(m0.records == 0, "map has %ld records before the test", m0.records);
-	if (keep_workers(&p, 1) || keep_warm(&p, n, sz))
+	if (keep_workers(&p, NULL) || keep_warm(&p, n, sz))
 		return -1;
 	CHECK_ERR(tr_add(p.pid), 0, "add");
 	if (keep_measured(&p, n, sz) || map_get(&m1))
@@ -114,7 +114,7 @@ TEST_EXPLICIT(map_pressure_concurrent, 120)
 	on = !!(s0.flags & TTH_SC_ON);
 	CHECK(on || !kernel_at_least(6, 18),
 	      "6.18+: the helper must count the slab allocator's own calls (echo 1 >/sys/module/tracer_test_helper/parameters/slab_calls)");
-	if (keep_workers(w, 1) || keep_warm(&w[0], keep_n, sz))
+	if (keep_workers(&w[0], NULL) || keep_warm(&w[0], keep_n, sz))
 		return -1;
 	for (i = 1; i < 4; i++)
 		if (worker_start(&w[i], 1) || pin(w[i].pid, i % 2) ||
