@@ -25,7 +25,9 @@
  * its setting first); TEST_FLAGS(name, secs, flags) for any mix, TT_LAST
  * to run after every other test.  TEST_VARIANTS(fn, table, secs, flags):
  * one test per element of an array, named by its .name member, run as
- * fn(&table[i]).  A time limit of TT_STRESS_TIME is -t seconds + 120.
+ * fn(&table[i]) (tracer_test/counts.c).  A time limit of TT_STRESS_TIME
+ * is -t seconds + 120.  Names are unique (the runner refuses a name used
+ * twice) and stable: run.sh and people select tests by name.
  *
  * Each test runs in a forked process (its own process group, a subreaper:
  * whatever it starts is killed after it), with its time limit, and prints
@@ -36,6 +38,7 @@
  * listed in tracer_test_SRCS of tests/Makefile.  Tests run in the order of
  * that list, and in each file in the order they are written.  Shared
  * helpers belong in tests/lib/ (declared in suite.h), not in a test file.
+ * The options (-l, -q, -s, -t, names) are in harness.c.
  */
 #ifndef TESTS_HARNESS_H
 #define TESTS_HARNESS_H
