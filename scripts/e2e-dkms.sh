@@ -17,8 +17,9 @@
 #      "make dkms-remove" from the checkout
 #   6. the RPM: same /usr/src payload as the .deb, DKMS scriptlets
 #
-# Prints "ok N - ..." / "not ok N - ... # why" per check and "N passed, N failed"
-# last; exits 1 if anything failed. Works on a copy of the checkout (its tracked
+# Prints TAP (scripts/tap.sh): "ok N - ..." / "not ok N - ... # why" per check,
+# the guests' among them, the plan and "N passed, N failed" last; exits 1 if
+# anything failed. Works on a copy of the checkout (its tracked
 # and new files); packages, logs and the last root file system are left in
 # $TRACER_CACHE/e2e/run/.
 #
@@ -52,28 +53,19 @@ NEW_KERNEL_PKGS="linux-image-6.12-amd64 linux-headers-6.12-amd64"
 HOST_PKGS=(mmdebstrap debian-archive-keyring dpkg-dev debhelper dh-dkms lintian rpm rpmlint
 	qemu-system-x86 e2fsprogs zstd xz-utils binutils cpio make gcc libc6-dev git)
 
-# --- reporting ------------------------------------------------------------------
+# --- reporting (scripts/tap.sh, through lib.sh) ------------------------------------
 
-n=0 passed=0 failed=0
 t_start=$(now)
-ok() { n=$((n + 1)) passed=$((passed + 1)); printf 'ok %d - %s\n' "$n" "$1"; }
-notok() {
-	n=$((n + 1)) failed=$((failed + 1))
-	printf 'not ok %d - %s # %s\n' "$n" "$1" "$(printf '%s' "$2" | tr '\n' ' ' | cut -c1-400)"
-}
-note() { printf '# %s\n' "$*"; }
+ok() { tap_ok "$1"; }
+notok() { tap_not_ok "$1" "$2"; }
+note() { tap_diag "$*"; }
 # check DESC CMD...: ok if CMD succeeds; else not ok with its output as the reason
-check() {
-	local desc=$1 out
-	shift
-	if out=$("$@" 2>&1); then ok "$desc"; else notok "$desc" "${out:-exit status $?}"; fi
-}
+check() { tap_check "$@"; }
 # eq DESC GOT WANT
-eq() { if [ "$2" = "$3" ]; then ok "$1"; else notok "$1" "got '$2', want '$3'"; fi; }
+eq() { tap_eq "$@"; }
 finish() {
 	note "total $(fmt_secs $(($(now) - t_start)))"
-	printf '%d passed, %d failed\n' "$passed" "$failed"
-	[ "$failed" = 0 ]
+	tap_done
 	exit
 }
 # abort DESC WHY: a failure later steps depend on
@@ -159,6 +151,7 @@ make_rootfs() {
 # guest_setup KVER MODE OWNER GROUP: what the next boot checks (tracer-e2e.service)
 guest_setup() {
 	install -m 0755 "$SRC/scripts/e2e-guest.sh" "$ROOT/usr/local/sbin/tracer-e2e-guest"
+	install -D -m 0644 "$SRC/scripts/tap.sh" "$ROOT/usr/local/lib/tracer-e2e/tap.sh"
 	[ ! -x "$RUN/tracer-e2e-ioctl" ] || install -m 0755 "$RUN/tracer-e2e-ioctl" "$ROOT/usr/local/sbin/"
 	printf 'KVER=%s\nVERSION=%s\nDEV_MODE=%s\nDEV_OWNER=%s\nDEV_GROUP=%s\n' \
 		"$1" "$VERSION" "$2" "$3" "$4" >"$ROOT/etc/tracer-e2e.conf"
@@ -265,24 +258,13 @@ boot_wait() {
 	[ "$(cat "$RUN/$name.rc" 2>/dev/null)" = 0 ]
 }
 
-# report_guest NAME LABEL: the guest's results as checks of this run
+# report_guest NAME LABEL: the guest's results (its "E2E: " lines) as checks of this run
 report_guest() {
-	local con=$LOGS/$1.console line
-	local -i seen=0
-	while IFS= read -r line; do
-		line=${line%$'\r'}
-		case $line in
-		*"E2E: ok - "*) ok "[$2] ${line#*E2E: ok - }"; seen+=1 ;;
-		*"E2E: not ok - "*)
-			line=${line#*E2E: not ok - }
-			notok "[$2] ${line%% # *}" "${line#* # }"; seen+=1 ;;
-		*"E2E: row: "* | *"E2E: start: "* | *"E2E: missed"* | *"E2E: done"*) note "[$2] ${line#*E2E: }" ;;
-		esac
-	done < <(tr -d '\000' <"$con")
-	if grep -q 'E2E: done' "$con"; then
-		ok "[$2] guest checks ran to the end ($seen checks)"
-	else
-		notok "[$2] guest checks ran to the end" "$(grep -a -E 'Kernel panic|BUG:|Oops|E2E' "$con" | tail -n 3)"
+	local con=$LOGS/$1.console
+	tr -d '\000' <"$con" >"$con.txt"
+	if tap_import -m "E2E: " -p "[$2] " -w "$(grep -a -E 'Kernel panic|BUG:|Oops' "$con.txt" | tail -n 3)" \
+		"[$2] guest checks" "$con.txt"; then
+		ok "[$2] guest checks ran to the end ($((TAP_SUB_PASS + TAP_SUB_FAIL)) checks)"
 	fi
 }
 

@@ -3,8 +3,9 @@
 # oneshot unit tracer-e2e.service, with no manual modprobe before them.
 #
 # Reads /etc/tracer-e2e.conf (KVER, VERSION, DEV_MODE, DEV_OWNER, DEV_GROUP),
-# prints "E2E: ok - ..." / "E2E: not ok - ... # why" lines and "E2E: done"
-# on the serial console, then powers the guest off.
+# prints TAP (scripts/tap.sh, installed as /usr/local/lib/tracer-e2e/tap.sh)
+# on the serial console, every line after "E2E: ": "E2E: ok N - ...",
+# "E2E: not ok N - ... # why", the plan and the totals; then powers the guest off.
 set -uo pipefail
 
 exec >/dev/ttyS0 2>&1
@@ -14,23 +15,19 @@ exec >/dev/ttyS0 2>&1
 HEADER="PID kmalloc kfree kmalloc_mem kfree_mem sched up down lock unlock"
 CPU1=/sys/devices/system/cpu/cpu1/online
 
-say() { printf 'E2E: %s\n' "$*"; }
 # Timing notes (ignored by the host's parser): uptime at each result.
 t() { printf 'E2E-T: %s %s\n' "$(cut -d' ' -f1 /proc/uptime)" "$*"; }
-ok() { say "ok - $1"; t "$1"; }
-notok() { say "not ok - $1 # $(printf '%s' "$2" | tr '\n' ' ' | cut -c1-300)"; t "$1"; }
-
+TAP_PREFIX="E2E: " TAP_HOOK=t
+# shellcheck source=scripts/tap.sh
+. /usr/local/lib/tracer-e2e/tap.sh
+say() { tap_diag "$*"; }
+ok() { tap_ok "$1"; }
+notok() { tap_not_ok "$1" "$2"; }
 # check DESC CMD...: ok if CMD succeeds, else its output as the reason
-check() {
-	local desc=$1 out
-	shift
-	if out=$("$@" 2>&1); then ok "$desc"; else notok "$desc" "${out:-exit status $?}"; fi
-}
-
+check() { tap_check "$@"; }
 # eq DESC GOT WANT
-eq() {
-	if [ "$2" = "$3" ]; then ok "$1"; else notok "$1" "got '$2', want '$3'"; fi
-}
+eq() { tap_eq "$@"; }
+tap_header
 
 cpu1() { [ ! -w $CPU1 ] || echo "$1" >$CPU1; }
 
@@ -140,5 +137,6 @@ check "after autoload: /dev/tracer char 10:42, $DEV_OWNER:$DEV_GROUP $DEV_MODE" 
 
 say "missed events: $(cat /sys/module/tracer/parameters/missed 2>&1)"
 say "done: up $(cut -d' ' -f1 /proc/uptime) s"
+tap_done
 sync
 systemctl --force --force poweroff

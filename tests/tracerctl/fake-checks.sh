@@ -2,15 +2,16 @@
 # tests/tracerctl/fake-checks.sh TRACERCTL PTYRUN: output checks of tracerctl
 # against the fake /proc/tracer and /sys/module/tracer of fakeenv.sh (run it
 # through fakeenv.sh; host-check.sh does, with an ASan/UBSan build).
-# Prints "ok - ..." / "not ok - ..." lines.
+# Prints TAP (scripts/tap.sh).
 set -uo pipefail
 T=$1 PTYRUN=$2
+# shellcheck source=scripts/tap.sh
+. "$(dirname "$0")/../../scripts/tap.sh"
 tmp=$(mktemp -d /tmp/tracerctl-fc.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 export ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1
 
-ok() { echo "ok - $1"; }
-notok() { echo "not ok - $1${2:+ # $2}"; }
+tap_header
 
 # expect NAME RC CMD...: exit status RC, no sanitizer report; $tmp/out, $tmp/err
 expect() {
@@ -18,25 +19,20 @@ expect() {
 	shift 2
 	"$@" >"$tmp/out" 2>"$tmp/err" || rc=$?
 	if grep -q 'runtime error\|AddressSanitizer\|LeakSanitizer' "$tmp/err"; then
-		notok "$name" "sanitizer: $(grep -m1 'runtime error\|ERROR' "$tmp/err")"
-		sed 's/^/#   /' "$tmp/err" | head -n 30
+		tap_not_ok "$name" "sanitizer: $(grep -m1 'runtime error\|ERROR' "$tmp/err")"
+		head -n 30 "$tmp/err" | tap_indent
 		return 1
 	fi
 	if [ "$rc" != "$want" ]; then
-		notok "$name" "exit status $rc, expected $want"
-		sed 's/^/#   /' "$tmp/out" "$tmp/err" | head -n 30
+		tap_not_ok "$name" "exit status $rc, expected $want"
+		cat "$tmp/out" "$tmp/err" | head -n 30 | tap_indent
 		return 1
 	fi
 	return 0
 }
 
 # same NAME WANT GOT
-same() {
-	if [ "$2" = "$3" ]; then ok "$1"; else
-		notok "$1" "got: $(printf '%s' "$3" | tr '\n' '|')"
-		echo "#   want: $(printf '%s' "$2" | tr '\n' '|')"
-	fi
-}
+same() { tap_eq "$1" "$3" "$2"; }
 
 if expect "show" 0 "$T" show; then
 	same "show: aligned table, names sanitized" \
@@ -77,13 +73,13 @@ if expect "watch on a terminal, every key" 0 "$PTYRUN" -s 12x70 -d 0.3 -k '>' -k
 	-k '<' -k '\033[C' -k '\033[D' -k r -k t -k h -k + -k - -k ' ' -k x -k q \
 	"$tmp/pty" -- "$T" watch -n 0.2; then
 	if grep -q 'termios restored' "$tmp/err" && grep -qF 'tracerctl watch' "$tmp/pty"; then
-		ok "watch on a terminal: keys, q, terminal restored"
+		tap_ok "watch on a terminal: keys, q, terminal restored"
 	else
-		notok "watch on a terminal: keys, q, terminal restored" "$(cat "$tmp/err")"
+		tap_not_ok "watch on a terminal: keys, q, terminal restored" "$(cat "$tmp/err")"
 	fi
 fi
 if expect "watch on a narrow terminal" 0 "$PTYRUN" -s 5x20 -d 0.5 -k q "$tmp/pty" -- "$T" watch -n 0.2; then
-	ok "watch on a 5x20 terminal"
+	tap_ok "watch on a 5x20 terminal"
 fi
 expect "status" 0 "$T" status &&
 	same "status: parameters and hooks" \
@@ -94,7 +90,7 @@ expect "status --json" 0 "$T" status --json &&
 		"$(grep -o '"kmalloc": \[[^]]*\]' "$tmp/out")"
 printf 'PID kmalloc kfree kmalloc_mem kfree_mem sched up down lock unlock\n' >/proc/tracer
 expect "empty table" 0 "$T" show --json && same "show --json, no process" '{"processes": []}' "$(cat "$tmp/out")"
-expect "empty table, watch" 0 "$T" watch -n 0.1 -c 1 && ok "watch, no process"
+expect "empty table, watch" 0 "$T" watch -n 0.1 -c 1 && tap_ok "watch, no process"
 printf 'PID kmalloc extra kfree\n4194301 1 99 2\n' >/proc/tracer
 expect "other columns" 0 "$T" show --csv &&
 	same "show: columns found by name, unknown ones ignored" "4194301,fake-1,1,2,0,0,0,0,0,0,0" \
@@ -103,4 +99,5 @@ printf 'garbage\n' >/proc/tracer
 expect "bad header: exit 1" 1 "$T" show && same "bad header: message" \
 	"tracerctl: /proc/tracer: unexpected format" "$(cat "$tmp/err")"
 printf 'PID kmalloc\n12 x\n' >/proc/tracer
-expect "bad row: exit 1" 1 "$T" show && ok "bad row: exit 1"
+expect "bad row: exit 1" 1 "$T" show && tap_ok "bad row: exit 1"
+tap_done
