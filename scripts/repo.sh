@@ -20,7 +20,7 @@ set -euo pipefail
 
 die() { printf 'repo.sh: %s\n' "$*" >&2; exit 1; }
 
-out= url= suite=stable gnupghome= key=
+out='' url='' suite=stable gnupghome='' key=''
 while [ $# -gt 0 ]; do
 	case $1 in
 	--out) out=$2; shift 2 ;;
@@ -33,8 +33,9 @@ while [ $# -gt 0 ]; do
 	*) break ;;
 	esac
 done
-[ -n "$out" ] && [ -n "$url" ] && [ -n "$gnupghome" ] && [ $# -gt 0 ] ||
+if [ -z "$out" ] || [ -z "$url" ] || [ -z "$gnupghome" ] || [ $# = 0 ]; then
 	die "usage: $0 --out DIR --url URL [--suite SUITE] --gnupghome DIR [--key ID] DEB..."
+fi
 command -v apt-ftparchive >/dev/null || die "apt-ftparchive not found: apt-get install apt-utils"
 command -v gpg >/dev/null || die "gpg not found: apt-get install gpg"
 
@@ -53,9 +54,14 @@ done
 mkdir -p "$gnupghome"
 chmod 0700 "$gnupghome"
 gpg_() { gpg --homedir "$gnupghome" --batch --quiet "$@"; }
-if [ -z "$(gpg_ --list-secret-keys --with-colons 2>/dev/null | grep '^sec')" ]; then
+if ! gpg_ --list-secret-keys --with-colons 2>/dev/null | grep -q '^sec'; then
 	gpg_ --passphrase '' --quick-gen-key \
 		"tracer-dkms archive key (throwaway, for tests) <dev@tracer-dkms.invalid>" ed25519 sign 1y
+	touch "$gnupghome/tracer-dkms-throwaway"
+fi
+# The agent gpg starts for a throwaway key's home ends with this script.
+if [ -e "$gnupghome/tracer-dkms-throwaway" ]; then
+	trap 'gpgconf --homedir "$gnupghome" --kill gpg-agent 2>/dev/null || true' EXIT
 fi
 if [ -z "$key" ]; then
 	key=$(gpg_ --list-secret-keys --with-colons | awk -F: '$1 == "fpr" { print $10; exit }')
@@ -100,4 +106,4 @@ Components: $component
 Signed-By: /usr/share/keyrings/$keyring_name
 EOF
 printf 'repository %s (%s; key %s): %s\n' "$PWD" "$archs" "$key" \
-	"$(cd "$pool" && ls -- *.deb | tr '\n' ' ')"
+	"$(find "$pool" -name '*.deb' -printf '%f ' | sort)"
