@@ -70,7 +70,7 @@ in_root dracut -f /root/control.img "$K2" >"$LOGS/dracut-omit.log" 2>&1 || rc=$?
 initrd_check "with 50-tracer-dkms.conf, the same modules-load.d entry: no tracer.ko" /root/control.img
 rm -f "$ROOT/usr/lib/modules-load.d/tracer-e2e.conf" "$ROOT/root/control.img"
 
-if in_root_net apt-get -q upgrade -y >"$LOGS/dracut-upgrade.log" 2>&1; then
+if as_running "$K2" in_root_net apt-get -q upgrade -y >"$LOGS/dracut-upgrade.log" 2>&1; then
 	ok "dracut: apt upgrade (to $V2)"
 else
 	notok "dracut: apt upgrade" "$(logtail "$LOGS/dracut-upgrade.log")"
@@ -99,16 +99,20 @@ purge_checks "dracut, purged (initramfs not remade)"
 # only, which rpm's empty database does not know). Their scriptlets must add,
 # build, install, upgrade and remove as the .deb's do.
 step "8: the RPMs installed with rpm (Debian's rpm, the system's dkms)"
-RPM2=$(find "$PKG2/rpm/RPMS/noarch" -name "tracer-dkms-${V2}-*.noarch.rpm" 2>/dev/null | head -n1)
-URPM2=$(find "$PKG2/rpm/RPMS" -name "tracer-utils-${V2}-*.rpm" 2>/dev/null | head -n1)
-rm -rf "$ROOT/tmp/rpm"
+RPM2=$(find "$PKG2/rpm/RPMS/noarch" -name "tracer-dkms-${V2}-*.noarch.rpm" 2>/dev/null | head -n1) || true
+URPM2=$(find "$PKG2/rpm/RPMS" -name "tracer-utils-${V2}-*.rpm" 2>/dev/null | head -n1) || true
+rm -rf "$ROOT/tmp/rpm" "$ROOT/root/e2e-running"
 mkdir -p "$ROOT/tmp/rpm/1" "$ROOT/tmp/rpm/2"
 # shellcheck disable=SC2153 # RPM and URPM: step 1's
 cp "$RPM" ${URPM:+"$URPM"} "$ROOT/tmp/rpm/1/" 2>/dev/null
 cp "$RPM2" ${URPM2:+"$URPM2"} "$ROOT/tmp/rpm/2/" 2>/dev/null
 # shellcheck disable=SC2016 # for the inner shell
 rpm_in() { in_root sh -c 'rpm --force-debian "$@" /tmp/rpm/'"$1"'/*.rpm' sh "${@:2}"; }
-missing=$(rpm_in 1 -i --test 2>&1 | sed -n 's/^[[:space:]]*\(.*\) is needed by .*/\1/p' | sort -u)
+# the same, as on the system running $K2 (as the apt upgrade of step 5)
+rpm_in_running() {
+	as_running "$K2" in_root sh -c 'rpm --force-debian "$@" /tmp/rpm/'"$1"'/*.rpm' sh "${@:2}"
+}
+missing=$(rpm_in 1 -i --test 2>&1 | sed -n 's/^[[:space:]]*\(.*\) is needed by .*/\1/p' | sort -u) || true
 eq "rpm -i --test: only distribution packages missing ($(tr '\n' ' ' <<<"$missing"))" \
 	"$(grep -vE '^(dkms|kmod|/bin/sh|libc\.so\.6(\(.*\))*|rtld\(GNU_HASH\))$' <<<"$missing")" ""
 if rpm_in 1 -i --nodeps >"$LOGS/rpm-install.log" 2>&1; then
@@ -126,14 +130,14 @@ check "rpm %post: the preset enabled tracer-dkms.service" \
 check "rpm: udev rule, unit, dracut omission, DKMS source" test -f "$ROOT/usr/lib/udev/rules.d/60-tracer.rules" \
 	-a -f "$ROOT/usr/lib/systemd/system/tracer-dkms.service" \
 	-a -f "$ROOT/usr/lib/dracut/dracut.conf.d/50-tracer-dkms.conf" -a -f "$ROOT/usr/src/tracer-$VERSION/dkms.conf"
-if rpm_in 2 -U --nodeps >"$LOGS/rpm-upgrade.log" 2>&1; then
+if rpm_in_running 2 -U --nodeps >"$LOGS/rpm-upgrade.log" 2>&1; then
 	ok "rpm -U --nodeps to $V2"
 else
 	notok "rpm -U --nodeps to $V2" "$(logtail "$LOGS/rpm-upgrade.log")"
 fi
 # Then as after apt upgrade: V2 for the newest kernel, V1 gone everywhere.
 eq "rpm -U: dkms status: only tracer/$V2, installed for $K2" \
-	"$(in_root dkms status -m tracer 2>&1 | sed 's/,.*: /: /' | sort -u)" "tracer/$V2: installed"
+	"$(in_root dkms status -m tracer 2>/dev/null | sed 's/,.*: /: /' | sort -u)" "tracer/$V2: installed"
 eq "rpm -U: $VERSION gone from DKMS (/var/lib/dkms, /usr/src)" \
 	"$(ls -d "$ROOT/var/lib/dkms/tracer/$VERSION" "$ROOT/usr/src/tracer-$VERSION" 2>/dev/null)" ""
 eq "rpm -U: tracer.ko under /lib/modules: $V2 for $K2 only (as apt upgrade)" \
@@ -147,4 +151,4 @@ else
 fi
 purge_checks "rpm -e"
 eq "rpm -qa: no tracer package" "$(in_root rpm -qa 'tracer*' 2>&1)" ""
-rm -rf "$ROOT/tmp/rpm"
+rm -rf "$ROOT/tmp/rpm" "$ROOT/root/e2e-running"

@@ -95,16 +95,23 @@ loaded_by_unit() {
 	esac
 }
 check "tracer-dkms.service (enabled) loaded tracer at boot" loaded_by_unit
-# shellcheck disable=SC2016 # for the inner shell
-check "no unit failed (systemctl --failed)" sh -c '[ -z "$(systemctl --failed --plain --no-legend)" ] ||
-	{ systemctl --failed --plain --no-legend; false; }'
+# The units that load or set up the module: none failed.
+units_ok() {
+	local u bad=
+	for u in tracer-dkms systemd-modules-load kmod-static-nodes systemd-udevd systemd-udev-trigger \
+		systemd-tmpfiles-setup-dev; do
+		! systemctl is-failed --quiet "$u.service" || bad+="$u "
+	done
+	[ -z "$bad" ] || { echo "failed: $bad"; return 1; }
+}
+check "no unit failed (tracer-dkms, systemd-modules-load, kmod-static-nodes, udev, tmpfiles)" units_ok
 if [ -n "${BUILD_LOG:-}" ]; then
 	eq "DKMS did not build the module again at boot ($BUILD_LOG)" \
 		"$(stat -c %Y "$BUILD_LOG" 2>&1)" "$BUILD_MTIME"
 fi
 eq "module from DKMS: $(modinfo -n tracer 2>&1)" \
 	"$(modinfo -n tracer 2>&1 | sed -E 's/\.ko\.(xz|zst|gz)$/.ko/')" "/lib/modules/$KVER/updates/dkms/tracer.ko"
-eq "module version" "$(cat /sys/module/tracer/version 2>&1)" "$VERSION"
+eq "module version $VERSION (/sys/module/tracer/version)" "$(cat /sys/module/tracer/version 2>&1)" "$VERSION"
 check "dkms.service did not fail" sh -c '! systemctl is-failed --quiet dkms.service'
 
 # /dev/tracer and /proc/tracer.
