@@ -147,8 +147,9 @@ repo:
 
 dkms-install:
 	@command -v dkms >/dev/null || { echo "dkms-install: install dkms first (apt-get install dkms)" >&2; exit 1; }
-	@! dpkg -S $(DKMS_TREE) >/dev/null 2>&1 || { echo "dkms-install: $(DKMS_TREE) belongs to" \
-		"an installed package (tracer-dkms); remove it first" >&2; exit 1; }
+	@! dpkg -S $(DKMS_TREE) >/dev/null 2>&1 && ! rpm -qf $(DKMS_TREE) >/dev/null 2>&1 || { \
+		echo "dkms-install: $(DKMS_TREE) belongs to an installed package (tracer-dkms);" \
+		"remove it first" >&2; exit 1; }
 	-dkms remove -m $(DKMS_NAME) -v $(VERSION) --all >/dev/null 2>&1
 	$(MAKE) -f $(TOP)/Makefile dkms-source DESTDIR=
 	dkms add -m $(DKMS_NAME) -v $(VERSION)
@@ -158,8 +159,9 @@ dkms-install:
 
 dkms-remove:
 	@command -v dkms >/dev/null || { echo "dkms-remove: dkms is not installed" >&2; exit 1; }
-	@! dpkg -S $(DKMS_TREE) >/dev/null 2>&1 || { echo "dkms-remove: $(DKMS_TREE) belongs to" \
-		"an installed package: apt purge tracer-dkms" >&2; exit 1; }
+	@! dpkg -S $(DKMS_TREE) >/dev/null 2>&1 && ! rpm -qf $(DKMS_TREE) >/dev/null 2>&1 || { \
+		echo "dkms-remove: $(DKMS_TREE) belongs to an installed package:" \
+		"apt purge tracer-dkms (or dnf/zypper remove)" >&2; exit 1; }
 	if [ -n "$$(dkms status -m $(DKMS_NAME) -v $(VERSION))" ]; then \
 		dkms remove -m $(DKMS_NAME) -v $(VERSION) --all; fi
 	rm -rf $(DKMS_TREE)

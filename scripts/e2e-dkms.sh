@@ -216,7 +216,7 @@ rpm_checks() {
 	eq "one SRPM for both packages" "$(rpm -qp --qf '%{SOURCERPM}\n' "$RPM" ${URPM:+"$URPM"} | sort -u)" \
 		"tracer-$VERSION-1.src.rpm"
 	check "RPM URL and Source0 are URLs" sh -c "rpm -qp --qf '%{URL}' '$RPM' | grep -q '^https://' &&
-		grep -Eq '^Source0: *https://.*/tracer-dkms-$VERSION\.tar\.gz$' '$PKG/rpm/SPECS/tracer.spec'"
+		grep -Eq '^Source0: *%\{url\}/.*/tracer-dkms-%\{version\}\.tar\.gz$' '$PKG/rpm/SPECS/tracer.spec'"
 	eq "RPM license file: COPYING" "$(rpm -qp --licensefiles "$RPM" | sed 's|.*/||')" COPYING
 	local dl rl
 	dl=$(files_under "$d/$src")
@@ -480,17 +480,8 @@ upgrade_checks() {
 	done
 }
 step "5: apt upgrade to $V2, reboot"
-# The upgrade runs as on the system running $K2 (the kernel booted last), not in a
-# chroot of a host whose kernel is another one: dkms's common.postinst then
-# builds for the running and the newest kernel, as on a real system.
-as_running() { # KVER IN_ROOT CMD...: IN_ROOT (in_root, in_root_net) CMD, "uname -r" saying KVER
-	local k=$1 how=$2
-	shift 2
-	mkdir -p "$ROOT/root/e2e-running"
-	printf '#!/bin/sh\n[ "$*" = -r ] && exec echo %s\nexec /bin/uname "$@"\n' "$k" >"$ROOT/root/e2e-running/uname"
-	chmod 0755 "$ROOT/root/e2e-running/uname"
-	"$how" env PATH=/root/e2e-running:/usr/sbin:/usr/bin:/sbin:/bin "$@"
-}
+# The upgrade runs as on the system running $K2, the kernel booted last
+# (as_running): DKMS builds for the running and the newest kernel, here both $K2.
 if make_repo "$SRC2" "$PKG2" "$DEB2" ${UTILS_DEB2:+"$UTILS_DEB2"} >"$LOGS/repo-$V2.log" 2>&1; then
 	ok "make repo: $V2 added to the repository"
 else
@@ -526,7 +517,8 @@ purge_checks() {
 	eq "$when: no /usr/src/tracer-*" "$(find "$ROOT/usr/src" -maxdepth 1 -name 'tracer-*')" ""
 	eq "$when: no udev rule" "$(find "$ROOT/lib/udev/rules.d" "$ROOT/etc/udev/rules.d" -name '*tracer*')" ""
 	eq "$when: no unit, no enablement, no dracut file" "$(find "$ROOT/lib/systemd" "$ROOT/etc/systemd" \
-		"$ROOT/usr/lib/dracut" "$ROOT/usr/lib/modules-load.d" "$ROOT/etc/modules-load.d" -name '*tracer*')" ""
+		"$ROOT/usr/lib/dracut" "$ROOT/usr/lib/modules-load.d" "$ROOT/etc/modules-load.d" \
+		-name '*tracer*' ! -name 'tracer-e2e*')" ""
 	eq "$when: dkms status: nothing" "$(in_root dkms status 2>&1)" ""
 	eq "$when: no /var/lib/dkms/tracer" "$(ls -d "$ROOT/var/lib/dkms/tracer" 2>/dev/null)" ""
 	eq "$when: tracer gone from modules.dep and modules.devname" "$(grep -lE '(^|/)tracer\.ko' \

@@ -23,6 +23,17 @@ chroot_run() {
 		set -e
 		root=$1 serve=$2 port=$3
 		shift 3
+		if [ -n "${E2E_UNAME_R:-}" ]; then
+			# "uname -r" says E2E_UNAME_R, for every caller (the bind mount
+			# is private to this namespace)
+			mkdir -p "$root/root/e2e-running"
+			[ -e "$root/root/e2e-running/uname.real" ] ||
+				cp "$root/usr/bin/uname" "$root/root/e2e-running/uname.real"
+			printf "#!/bin/sh\n[ \"\$*\" = -r ] && exec echo %s\nexec /root/e2e-running/uname.real \"\$@\"\n" \
+				"$E2E_UNAME_R" >"$root/root/e2e-running/uname"
+			chmod 0755 "$root/root/e2e-running/uname"
+			mount --bind "$root/root/e2e-running/uname" "$root/usr/bin/uname"
+		fi
 		if [ -n "$serve" ]; then
 			busybox ip link set lo up
 			busybox httpd -f -p "127.0.0.1:$port" -h "$serve" &
@@ -337,6 +348,16 @@ initrds_check() {
 apt_repo_update() {
 	in_root_net apt-get -q update -o Dir::Etc::SourceList=/etc/apt/sources.list.d/tracer-dkms.sources \
 		-o Dir::Etc::SourceParts=- -o APT::Get::List-Cleanup=0
+}
+
+# as_running KVER IN_ROOT CMD...: IN_ROOT (in_root, in_root_net) CMD on the system
+# as if it ran KVER ("uname -r" says so), not as a chroot of a host whose kernel
+# is another one: dkms's common.postinst then builds for the running and the
+# newest kernel, as on a real system
+as_running() {
+	local k=$1 how=$2
+	shift 2
+	E2E_UNAME_R=$k "$how" "$@"
 }
 
 # builds_in LOG: the kernels DKMS built for in an apt log, one a line, in order
