@@ -470,7 +470,7 @@ upgrade_checks() {
 		"$(ls -d "$ROOT/var/lib/dkms/tracer/$VERSION" "$ROOT/usr/src/tracer-$VERSION" 2>/dev/null)" ""
 	eq "$when: every tracer.ko under /lib/modules is $V2" \
 		"$(module_versions | awk '{ print $2 }' | sort -u)" "$V2"
-	eq "$when: built once, for $K2 (the running kernel and the newest: here the newest)" \
+	eq "$when: built once, for $K2 only (the running kernel, also the newest)" \
 		"$(builds_in "$log" | tr '\n' ' ')" "$K2 "
 	eq "$when: no DKMS autoinstall during the upgrade (nothing built twice)" \
 		"$(grep -c -i 'autoinstall' "$log")" 0

@@ -361,4 +361,4 @@ as_running() {
 }
 
 # builds_in LOG: the kernels DKMS built for in an apt log, one a line, in order
-builds_in() { sed -n 's/^Building initial module for //p' "$1"; }
+builds_in() { tr -d '\r' <"$1" | sed -n 's/^Building initial module for //p'; }
