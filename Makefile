@@ -2,6 +2,7 @@
 #
 #   make                     build src/tracer.ko for the running kernel
 #   make KVER=<release>      build it for another installed kernel (DKMS form)
+#   make debug               the debug build (fault injection, selftests at load)
 #   make check               build and test on every supported kernel (QEMU)
 #
 # Works from anywhere: make -C /path/to/tracer-dkms KVER=...
@@ -13,7 +14,7 @@ KDIR    ?= /lib/modules/$(KVER)/build
 
 KBUILD_ARGS = -C $(KDIR) M=$(TOP)/src TRACER_VERSION=$(VERSION)
 
-.PHONY: all module modules clean sparse checkpatch helper check install
+.PHONY: all module modules debug clean sparse checkpatch helper check install
 
 all: module
 
@@ -21,6 +22,13 @@ module modules:
 	@test -d $(KDIR) || { echo "tracer: no kernel headers for $(KVER) in $(KDIR);" \
 		"install linux-headers-$(KVER)" >&2; exit 1; }
 	$(MAKE) $(KBUILD_ARGS) modules
+
+# The debug build: fault injection (fail_alloc) and selftests at load, for
+# the test suite (src/debug.c); never what DKMS builds.
+debug:
+	@test -d $(KDIR) || { echo "tracer: no kernel headers for $(KVER) in $(KDIR);" \
+		"install linux-headers-$(KVER)" >&2; exit 1; }
+	$(MAKE) $(KBUILD_ARGS) TRACER_DEBUG=1 modules
 
 # Test-only helper module (never shipped).
 helper:

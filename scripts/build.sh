@@ -1,6 +1,6 @@
 #!/bin/bash
-# build.sh ID OUTDIR: build tracer.ko (and the test helper module, when tests/helper has sources)
-# for kernel ID with W=1, in that kernel's build environment (host or suite chroot), from a fresh
+# build.sh ID OUTDIR: build tracer.ko, its debug build tracer-debug.ko (src/debug.c) and the test
+# helper module (when tests/helper has sources) for kernel ID with W=1, in that kernel's build environment (host or suite chroot), from a fresh
 # copy of the checkout (in $TRACER_CACHE/build/<checkout>/ID on the host, /build/<checkout>/ID in
 # a chroot), and copy the .ko files to OUTDIR.
 #
@@ -45,18 +45,23 @@ if [ "${TRACER_SPARSE:-0}" = 1 ]; then
 	cmd+=(C=2) # sparse on every source file
 fi
 msg "build: $id ($KREL, $KENV): ${cmd[*]}"
-rc=0
-{
-	echo "# $id $KREL $KENV${KROOT:+ $KROOT}: ${cmd[*]}"
-	in_env "$KSUITE" "${cmd[@]}" 2>&1 || rc=$?
-} >"$log" 2>&1
-if [ "$rc" -ne 0 ]; then
-	msg "build: $id FAILED (make exit $rc); last lines of $log:"
-	tail -n 40 "$log" >&2
-	exit 1
-fi
+# make_logged CMD...: run a make in the kernel's environment, its output appended to the log
+make_logged() {
+	local rc=0
+	{
+		echo "# $id $KREL $KENV${KROOT:+ $KROOT}: $*"
+		in_env "$KSUITE" "$@" 2>&1 || rc=$?
+	} >>"$log" 2>&1
+	if [ "$rc" -ne 0 ]; then
+		msg "build: $id FAILED (make exit $rc); last lines of $log:"
+		tail -n 40 "$log" >&2
+		exit 1
+	fi
+}
 
-kos=("$hosttree"/src/*.ko)
+: >"$log"
+make_logged "${cmd[@]}"
+kos=("$hosttree"/src/tracer.ko)
 if [ "${targets[*]}" != module ]; then
 	kos+=("$hosttree"/tests/helper/*.ko)
 fi
@@ -64,6 +69,12 @@ for ko in "${kos[@]}"; do
 	[ -f "$ko" ] || { msg "build: $id: $ko missing after a successful make"; exit 1; }
 	cp "$ko" "$outdir/"
 done
+# The debug build (fault injection, selftests at load) for the test suite, in the same tree
+# (kbuild rebuilds what its flags changed): tracer-debug.ko, still module "tracer".
+dcmd=(make -C "$tree" -j"$TRACER_JOBS" KVER="$KREL" KDIR="$KDIR" W=1 debug)
+[ "${TRACER_SPARSE:-0}" != 1 ] || dcmd+=(C=2)
+make_logged "${dcmd[@]}"
+cp "$hosttree/src/tracer.ko" "$outdir/tracer-debug.ko"
 
 # Warnings (compiler, objtool, modpost) from our sources. Diagnostics located in the kernel's
 # own headers (W=1 on old headers) are not ours; they stay in the log.

@@ -397,8 +397,12 @@ rm -rf "$tree/build"
 mkdir -p "$out/modules"
 cmd=(nice -n 10 make -C "$tree" -j"$TRACER_JOBS" KVER="$DK_RELEASE" KDIR="$DK_KDIR" W=1 module helper)
 echo "# ${cmd[*]}" >"$out/build.log"
+# then the module's debug build (fault injection, selftests), tracer-debug.ko for the suite
+dcmd=(nice -n 10 make -C "$tree" -j"$TRACER_JOBS" KVER="$DK_RELEASE" KDIR="$DK_KDIR" W=1 debug)
 if "${cmd[@]}" >>"$out/build.log" 2>&1 &&
-	cp "$tree/src/tracer.ko" "$tree/tests/helper/tracer_test_helper.ko" "$out/modules/"; then
+	cp "$tree/src/tracer.ko" "$tree/tests/helper/tracer_test_helper.ko" "$out/modules/" &&
+	echo "# ${dcmd[*]}" >>"$out/build.log" && "${dcmd[@]}" >>"$out/build.log" 2>&1 &&
+	cp "$tree/src/tracer.ko" "$out/modules/tracer-debug.ko"; then
 	warn=$(grep -E '(warning|error):|^WARNING:' "$out/build.log" | grep -vE '^(\./)?(include|arch|scripts)/|^'"$DK_KDIR" || true)
 	if [ -z "$warn" ]; then
 		ok "tracer.ko and tracer_test_helper.ko built for $DK_RELEASE (W=1 clean)"

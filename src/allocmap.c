@@ -26,9 +26,10 @@
 #include <linux/bitops.h>
 #include <linux/cache.h>
 #include <linux/hash.h>
+#include <linux/kprobes.h>
 #include <linux/vmalloc.h>
 
-#include "tracer.h"
+#include "internal.h"
 
 #define TRACER_MAP_WAYS		4
 #define TRACER_SLOT_EMPTY	0UL
@@ -57,6 +58,8 @@ static void tracer_map_buckets(unsigned long addr, unsigned long h[2])
 	if (h[1] == h[0])
 		h[1] ^= 1;
 }
+
+NOKPROBE_SYMBOL(tracer_map_buckets);
 
 void tracer_map_insert(const void *ptr, size_t size)
 {
@@ -103,6 +106,8 @@ void tracer_map_insert(const void *ptr, size_t size)
 	atomic_long_inc(&tracer_map_nr_overflow);
 }
 
+NOKPROBE_SYMBOL(tracer_map_insert);
+
 /*
  * Take the record of @ptr out of the map: the size it recorded, or 0 if
  * there is none (a record is never of size 0).  A record published before
@@ -138,6 +143,8 @@ size_t tracer_map_remove(const void *ptr)
 	return 0;
 }
 
+NOKPROBE_SYMBOL(tracer_map_remove);
+
 unsigned long tracer_map_overflow(void)
 {
 	return atomic_long_read(&tracer_map_nr_overflow);
@@ -167,3 +174,7 @@ void tracer_map_exit(void)
 	tracer_map = NULL;
 	tracer_map_used = NULL;
 }
+
+#ifdef TRACER_DEBUG
+#include "selftest/allocmap.c"
+#endif

@@ -102,12 +102,13 @@ struct tracer_kmalloc_sym {
 #endif
 
 /*
- * Does tracepoint @tp take probes of the type of function @fn?  Asks the
- * tracepoint header, at compile time.
+ * Does tracepoint @tp take probes of function type @type (or of the type of
+ * function @fn)?  Asks the tracepoint header, at compile time.
  */
-#define TRACER_TP_PROTO_IS(tp, fn)					\
+#define TRACER_TP_PROBE_IS(tp, type)					\
 	__builtin_types_compatible_p(typeof(register_trace_##tp) *,	\
-				     int (*)(typeof(fn) *, void *))
+				     int (*)(type *, void *))
+#define TRACER_TP_PROTO_IS(tp, fn) TRACER_TP_PROBE_IS(tp, typeof(fn))
 
 /* 6.1 folded the kmalloc_node tracepoint into kmalloc (node argument). */
 #define TRACER_KMALLOC_TP_HAS_NODE \
@@ -117,8 +118,10 @@ struct tracer_kmalloc_sym {
  * sched_process_exit gained a group_dead argument in 6.16 (and moved before
  * exit_mm()); both versions run after signal->live is dropped.
  */
+typedef void tracer_exit_gd_probe_t(void *data, struct task_struct *task,
+				    bool group_dead);
 #define TRACER_EXIT_HAS_GROUP_DEAD \
-	TRACER_TP_PROTO_IS(sched_process_exit, tracer_exit_probe_gd)
+	TRACER_TP_PROBE_IS(sched_process_exit, tracer_exit_gd_probe_t)
 
 /*
  * Since 6.18 kfree_rcu() can free kmalloc blocks through slab sheaves,

@@ -11,7 +11,7 @@
 #include <linux/module.h>
 #include <linux/uaccess.h>
 
-#include "tracer.h"
+#include "internal.h"
 #include "uapi/tracer.h"
 #include "compat.h"
 
@@ -78,7 +78,7 @@ int tracer_device_init(void)
 	int ret = misc_register(&tracer_miscdev);
 
 	if (ret)
-		pr_err("tracer: cannot register /dev/%s (10:%d): %d\n",
+		pr_err("cannot register /dev/%s (10:%d): %d\n",
 		       TRACER_DEV_NAME, TRACER_DEV_MINOR, ret);
 	return ret;
 }

@@ -11,7 +11,7 @@
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 
-#include "tracer.h"
+#include "internal.h"
 #include "uapi/tracer.h"
 
 unsigned int tracer_maxactive = 512;
@@ -88,7 +88,7 @@ static int __init tracer_init(void)
 	int ret;
 
 	if (tracer_map_bits < 4 || tracer_map_bits > 24) {
-		pr_err("tracer: map_bits must be 4..24\n");
+		pr_err("map_bits must be 4..24\n");
 		return -EINVAL;
 	}
 	if (!tracer_maxactive)
@@ -97,25 +97,33 @@ static int __init tracer_init(void)
 	ret = tracer_map_init(tracer_map_bits);
 	if (ret)
 		return ret;
+	ret = tracer_selftests();
+	if (ret)
+		goto err_map;
 	ret = tracer_procs_init();
 	if (ret)
 		goto err_map;
-	ret = tracer_probes_init();
+	ret = tracer_hooks_init();
 	if (ret)
 		goto err_procs;
+	ret = tracer_probes_init();
+	if (ret)
+		goto err_hooks;
 	ret = tracer_procfs_init();
 	if (ret)
 		goto err_probes;
 	ret = tracer_device_init();
 	if (ret)
 		goto err_procfs;
-	pr_info("tracer: version %s loaded\n", TRACER_VERSION);
+	pr_info("version %s loaded%s\n", TRACER_VERSION, TRACER_FLAVOUR);
 	return 0;
 
 err_procfs:
 	tracer_procfs_exit();
 err_probes:
 	tracer_probes_exit();
+err_hooks:
+	tracer_hooks_exit();
 err_procs:
 	tracer_procs_exit();
 err_map:
@@ -130,10 +138,11 @@ static void __exit tracer_exit(void)
 	tracer_device_exit();
 	tracer_procfs_exit();
 	tracer_probes_exit();
+	tracer_hooks_exit();
 	missed = tracer_missed();
 	nested = tracer_probes_nested();
 	tracer_procs_exit();
-	pr_info("tracer: unloaded; %lu events missed, %lu probe hits in interrupts skipped, %lu allocation records lost\n",
+	pr_info("unloaded; %lu events missed, %lu probe hits in interrupts skipped, %lu allocation records lost\n",
 		missed, nested, tracer_map_overflow());
 	tracer_map_exit();
 }

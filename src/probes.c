@@ -29,7 +29,7 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 
-#include "tracer.h"
+#include "internal.h"
 #include "compat.h"
 
 enum tracer_source { TRACER_SRC_AUTO, TRACER_SRC_KPROBE, TRACER_SRC_TP };
@@ -151,8 +151,9 @@ static struct tracer_tp tracer_tps[] = {
 /* --- the handlers ------------------------------------------------------ */
 
 /*
- * Each handler is a test of tracer_maybe_current() and a call of its slow
- * half, noinline: the common exit then saves no register and sets up no
+ * Handlers, and everything they call, are NOKPROBE_SYMBOL: a kprobe placed
+ * on them would recurse.  Each handler is a test of tracer_maybe_current()
+ * and a call of its slow half, noinline: the common exit then saves no register and sets up no
  * stack frame.  The slow halves read the process table as RCU-sched
  * readers (preemption off, as it is already in every probe handler): since
  * the RCU flavours were consolidated (4.20) call_rcu() waits for them too,
@@ -174,12 +175,16 @@ static noinline int tracer_count_slow(struct kprobe *kp)
 	return 0;
 }
 
+NOKPROBE_SYMBOL(tracer_count_slow);
+
 static int tracer_count_pre(struct kprobe *kp, struct pt_regs *regs)
 {
 	if (likely(!tracer_maybe_current()))
 		return 0;
 	return tracer_count_slow(kp);
 }
+
+NOKPROBE_SYMBOL(tracer_count_pre);
 
 /*
  * A kmalloc entry point called by another one (on 5.10 __kmalloc() calls
@@ -203,6 +208,8 @@ static bool tracer_kmalloc_nested(unsigned long caller)
 	return false;
 }
 
+NOKPROBE_SYMBOL(tracer_kmalloc_nested);
+
 /* A kmalloc of @size returned @ptr to current; count it if monitored. */
 static bool tracer_account_kmalloc(const void *ptr, size_t size)
 {
@@ -219,6 +226,8 @@ static bool tracer_account_kmalloc(const void *ptr, size_t size)
 	rcu_read_unlock_sched_notrace();
 	return p;
 }
+
+NOKPROBE_SYMBOL(tracer_account_kmalloc);
 
 static noinline void tracer_kfree_slow(const void *ptr)
 {
@@ -238,6 +247,8 @@ static noinline void tracer_kfree_slow(const void *ptr)
 	}
 	rcu_read_unlock_sched_notrace();
 }
+
+NOKPROBE_SYMBOL(tracer_kfree_slow);
 
 static __always_inline void tracer_account_kfree(const void *ptr)
 {
@@ -265,11 +276,15 @@ static int tracer_kfree_bulk_pre(struct kprobe *kp, struct pt_regs *regs)
 	return 0;
 }
 
+NOKPROBE_SYMBOL(tracer_kfree_bulk_pre);
+
 static int tracer_kfree_pre(struct kprobe *kp, struct pt_regs *regs)
 {
 	tracer_account_kfree((const void *)regs_get_kernel_argument(regs, 0));
 	return 0;
 }
+
+NOKPROBE_SYMBOL(tracer_kfree_pre);
 
 static noinline int tracer_kmalloc_entry_slow(struct kretprobe_instance *ri,
 					      struct pt_regs *regs)
@@ -293,6 +308,8 @@ static noinline int tracer_kmalloc_entry_slow(struct kretprobe_instance *ri,
 	return 0;
 }
 
+NOKPROBE_SYMBOL(tracer_kmalloc_entry_slow);
+
 static int tracer_kmalloc_entry(struct kretprobe_instance *ri,
 				struct pt_regs *regs)
 {
@@ -300,6 +317,8 @@ static int tracer_kmalloc_entry(struct kretprobe_instance *ri,
 		return 1;	/* no return probe */
 	return tracer_kmalloc_entry_slow(ri, regs);
 }
+
+NOKPROBE_SYMBOL(tracer_kmalloc_entry);
 
 static int tracer_kmalloc_ret(struct kretprobe_instance *ri,
 			      struct pt_regs *regs)
@@ -309,6 +328,8 @@ static int tracer_kmalloc_ret(struct kretprobe_instance *ri,
 	tracer_account_kmalloc((void *)regs_return_value(regs), d->size);
 	return 0;
 }
+
+NOKPROBE_SYMBOL(tracer_kmalloc_ret);
 
 /*
  * kmalloc(0) leaves before the kmem:kmalloc tracepoint: with that source,
@@ -323,12 +344,16 @@ static noinline int tracer_kmalloc_zero_slow(struct pt_regs *regs)
 	return 0;
 }
 
+NOKPROBE_SYMBOL(tracer_kmalloc_zero_slow);
+
 static int tracer_kmalloc_zero_pre(struct kprobe *kp, struct pt_regs *regs)
 {
 	if (likely(!tracer_maybe_current()))
 		return 0;
 	return tracer_kmalloc_zero_slow(regs);
 }
+
+NOKPROBE_SYMBOL(tracer_kmalloc_zero_pre);
 
 /*
  * The kmem:kmalloc tracepoint.  With source=tracepoint it counts; with
@@ -355,6 +380,8 @@ static void tracer_tp_kmalloc(void *data, unsigned long call_site,
 		tracer_map_remove(ptr);
 }
 
+NOKPROBE_SYMBOL(tracer_tp_kmalloc);
+
 static void tracer_tp_kmalloc_node(void *data, unsigned long call_site,
 				   const void *ptr, size_t bytes_req,
 				   size_t bytes_alloc, gfp_t gfp_flags,
@@ -364,11 +391,15 @@ static void tracer_tp_kmalloc_node(void *data, unsigned long call_site,
 			  gfp_flags);
 }
 
+NOKPROBE_SYMBOL(tracer_tp_kmalloc_node);
+
 static void tracer_tp_kfree(void *data, unsigned long call_site,
 			    const void *ptr)
 {
 	tracer_account_kfree(ptr);
 }
+
+NOKPROBE_SYMBOL(tracer_tp_kfree);
 
 /* --- registration ------------------------------------------------------ */
 
@@ -412,7 +443,7 @@ static void tracer_kmalloc_range(struct tracer_kmalloc_probe *kp,
 		tracer_kmalloc_lo = min(tracer_kmalloc_lo, kp->start);
 		tracer_kmalloc_hi = max(tracer_kmalloc_hi, kp->start + kp->len);
 	} else {
-		pr_warn("tracer: no size for %s: a large kmalloc may count twice\n",
+		pr_warn("no size for %s: a large kmalloc may count twice\n",
 			tracer_kmalloc_syms[kp - tracer_kmalloc].name);
 	}
 }
@@ -457,7 +488,7 @@ static int tracer_register_kmalloc(void)
 		if (ret == -ENOENT)	/* not on this kernel */
 			continue;
 		if (ret) {
-			pr_err("tracer: cannot probe %s: %d\n",
+			pr_err("cannot probe %s: %d\n",
 			       kp->rp.kp.symbol_name, ret);
 			return ret;
 		}
@@ -466,7 +497,7 @@ static int tracer_register_kmalloc(void)
 		tracer_kmalloc_range(kp, (unsigned long)kp->rp.kp.addr);
 	}
 	if (!hooked) {
-		pr_err("tracer: no kmalloc entry point found on this kernel\n");
+		pr_err("no kmalloc entry point found on this kernel\n");
 		return -ENOENT;
 	}
 	return 0;
@@ -484,7 +515,7 @@ static void tracer_unregister_tps(void)
 		unregister_kprobe(zero);
 		tracer_kmalloc[i].zero_registered = false;
 		if (zero->nmissed)
-			pr_warn("tracer: %s: %lu hits inside another probe handler\n",
+			pr_warn("%s: %lu hits inside another probe handler\n",
 				zero->symbol_name, zero->nmissed);
 	}
 
@@ -530,7 +561,7 @@ static int tracer_register_tps(bool map_only)
 		ret = tracepoint_probe_register(tp[i], tracer_tps[i].probe,
 						map_only ? &tracer_tps[i] : NULL);
 		if (ret) {
-			pr_err("tracer: cannot hook tracepoint %s: %d\n",
+			pr_err("cannot hook tracepoint %s: %d\n",
 			       tracer_tps[i].name, ret);
 			tracer_unregister_tps();
 			return ret;
@@ -549,7 +580,7 @@ static int tracer_register_tps(bool map_only)
 		if (ret == -ENOENT)	/* not on this kernel */
 			continue;
 		if (ret) {
-			pr_err("tracer: cannot probe %s: %d\n",
+			pr_err("cannot probe %s: %d\n",
 			       kp->zero.symbol_name, ret);
 			tracer_unregister_tps();
 			return ret;
@@ -564,7 +595,7 @@ static void tracer_report_missed(const char *sym, unsigned long nested,
 				 unsigned long no_instance)
 {
 	if (nested || no_instance)
-		pr_warn("tracer: %s: %lu hits inside another probe handler, %lu without a free kretprobe instance\n",
+		pr_warn("%s: %lu hits inside another probe handler, %lu without a free kretprobe instance\n",
 			sym, nested, no_instance);
 }
 
@@ -603,14 +634,14 @@ int tracer_probes_init(void)
 		if (!ret)
 			tracer_source = TRACER_SRC_TP;
 		else if (tracer_source == TRACER_SRC_TP)
-			pr_err("tracer: kmem tracepoints unavailable: %d\n", ret);
+			pr_err("kmem tracepoints unavailable: %d\n", ret);
 	}
 	if (ret && tracer_source != TRACER_SRC_TP) {
 		tracer_source = TRACER_SRC_KPROBE;
 		ret = tracer_register_kmalloc();
 		/* Without the tracepoints, records of kfree_bulk()ed blocks can go stale. */
 		if (!ret && tracer_register_tps(true))
-			pr_info("tracer: no kmem:kmalloc tracepoint: records of blocks freed by kfree_rcu() may go stale\n");
+			pr_info("no kmem:kmalloc tracepoint: records of blocks freed by kfree_rcu() may go stale\n");
 	}
 	if (ret)
 		goto fail;
@@ -619,7 +650,7 @@ int tracer_probes_init(void)
 			continue;
 		ret = register_kprobe(&tracer_kprobes[i].kp);
 		if (ret) {
-			pr_err("tracer: cannot probe %s: %d\n",
+			pr_err("cannot probe %s: %d\n",
 			       tracer_kprobes[i].kp.symbol_name, ret);
 			goto fail;
 		}

@@ -17,7 +17,7 @@
 #include <linux/sched.h>
 #include <linux/seq_file.h>
 
-#include "tracer.h"
+#include "internal.h"
 #include "uapi/tracer.h"
 
 #define TRACER_ROW_FMT "%-8s %-8s %-8s %-12s %-12s %-10s %-8s %-8s %-8s %s\n"
@@ -86,7 +86,7 @@ static const struct proc_ops tracer_proc_ops = {
 int tracer_procfs_init(void)
 {
 	if (!proc_create(TRACER_PROC_NAME, 0444, NULL, &tracer_proc_ops)) {
-		pr_err("tracer: cannot create /proc/%s\n", TRACER_PROC_NAME);
+		pr_err("cannot create /proc/%s\n", TRACER_PROC_NAME);
 		return -ENOMEM;
 	}
 	return 0;

@@ -13,85 +13,33 @@
  * a process charges nothing to anybody's kmalloc count.  The fork hook,
  * which runs with preemption off, takes spare entries from a reserve that
  * a work item refills (on PREEMPT_RT it may not allocate at all).
- *
- * A session is an open /dev/tracer file.  Processes added through it with
- * TRACER_REPORT_EXIT leave the table at exit like any other, but their
- * entry then waits on the session's exited list until read(2) takes it.
  */
-#include <linux/binfmts.h>
 #include <linux/capability.h>
 #include <linux/cred.h>
-#include <linux/moduleparam.h>
+#include <linux/kprobes.h>
 #include <linux/pid_namespace.h>
-#include <linux/refcount.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
-#include <linux/string.h>
-#include <linux/uaccess.h>
 #include <linux/workqueue.h>
 
-#include "tracer.h"
-#include "compat.h"
+#include "internal.h"
 #include "uapi/tracer.h"
 
 #define TRACER_PROCS_BITS	14
 #define TRACER_RESERVE		256
 
-struct tracer_session {
-	refcount_t ref;			/* the file, and each entry using it */
-	bool closed;			/* under tracer_procs_lock */
-	raw_spinlock_t lock;		/* protects exited, queued */
-	struct list_head exited;
-	unsigned int queued;
-	struct pid_namespace *ns;	/* the opener's; dropped at close */
-};
-
 static DEFINE_HASHTABLE(tracer_procs, TRACER_PROCS_BITS);
-static DEFINE_RAW_SPINLOCK(tracer_procs_lock);
+DEFINE_RAW_SPINLOCK(tracer_procs_lock);
 atomic_t tracer_nr_procs = ATOMIC_INIT(0);
 u16 tracer_filter[1 << TRACER_FILTER_BITS];
 
 static struct kmem_cache *tracer_proc_cache;
 static LLIST_HEAD(tracer_reserve);
 static atomic_t tracer_reserve_nr = ATOMIC_INIT(0);
-static atomic_long_t tracer_follow_missed = ATOMIC_LONG_INIT(0);
-static atomic_long_t tracer_reports_dropped = ATOMIC_LONG_INIT(0);
-
-/* Internal flag: added by CAP_SYS_ADMIN (or followed from such a process). */
-#define TRACER_PRIVILEGED	BIT(31)
-
-static unsigned int tracer_max_reports = 16384;
-module_param_named(max_reports, tracer_max_reports, uint, 0644);
-MODULE_PARM_DESC(max_reports,
-		 "exit reports queued on one open /dev/tracer at most; more are dropped and counted in missed (default 16384)");
-
-/*
- * Test-only switch: the next fail_alloc allocations of the module fail, so
- * that tests can see every error path give a clean errno and leak nothing.
- */
-static int tracer_fail_alloc;
-module_param_named(fail_alloc, tracer_fail_alloc, int, 0600);
-MODULE_PARM_DESC(fail_alloc,
-		 "testing: make the module's next N allocations fail (default 0)");
-
-static bool tracer_alloc_fails(void)
-{
-	int n = READ_ONCE(tracer_fail_alloc), old;
-
-	while (n > 0) {
-		old = cmpxchg(&tracer_fail_alloc, n, n - 1);
-		if (old == n)
-			return true;
-		n = old;
-	}
-	return false;
-}
-
-static struct tracepoint *tracer_exit_tp, *tracer_fork_tp, *tracer_exec_tp;
-static void *tracer_exit_fn;	/* the probe matching the kernel's prototype */
+atomic_long_t tracer_follow_missed = ATOMIC_LONG_INIT(0);
 
 struct tracer_proc *tracer_proc_find(struct pid *tgid)
 {
@@ -103,13 +51,9 @@ struct tracer_proc *tracer_proc_find(struct pid *tgid)
 	return NULL;
 }
 
-static void tracer_session_put(struct tracer_session *s)
-{
-	if (s && refcount_dec_and_test(&s->ref))
-		kfree(s);
-}
+NOKPROBE_SYMBOL(tracer_proc_find);
 
-static void tracer_proc_free_rcu(struct rcu_head *head)
+void tracer_proc_free_rcu(struct rcu_head *head)
 {
 	struct tracer_proc *p = container_of(head, struct tracer_proc, rcu);
 
@@ -134,7 +78,7 @@ static void tracer_reserve_fill(struct work_struct *work)
 static DECLARE_WORK(tracer_reserve_work, tracer_reserve_fill);
 
 /* An entry for the fork hook; tracer_procs_lock held, preemption off. */
-static struct tracer_proc *tracer_proc_alloc_atomic(void)
+struct tracer_proc *tracer_proc_alloc_atomic(void)
 {
 	struct llist_node *n;
 	struct tracer_proc *p = NULL;
@@ -163,8 +107,8 @@ static void tracer_filter_add(struct pid *tgid, int d)
 }
 
 /* Link a new entry; tracer_procs_lock held. */
-static void tracer_proc_link(struct tracer_proc *p, struct pid *tgid,
-			     u32 flags, struct tracer_session *s, pid_t ppid)
+void tracer_proc_link(struct tracer_proc *p, struct pid *tgid, u32 flags,
+		      struct tracer_session *s, pid_t ppid)
 {
 	p->pid = get_pid(tgid);
 	p->flags = flags;
@@ -179,7 +123,7 @@ static void tracer_proc_link(struct tracer_proc *p, struct pid *tgid,
 }
 
 /* Take @p out of the table; tracer_procs_lock held. */
-static void tracer_proc_unhash(struct tracer_proc *p)
+void tracer_proc_unhash(struct tracer_proc *p)
 {
 	tracer_filter_add(p->pid, -1);
 	hash_del_rcu(&p->node);
@@ -187,7 +131,7 @@ static void tracer_proc_unhash(struct tracer_proc *p)
 }
 
 /* Unlink @p; tracer_procs_lock held.  Freed after a grace period. */
-static void tracer_proc_unlink(struct tracer_proc *p)
+void tracer_proc_unlink(struct tracer_proc *p)
 {
 	tracer_proc_unhash(p);
 	call_rcu(&p->rcu, tracer_proc_free_rcu);
@@ -346,180 +290,7 @@ void tracer_procs_for_each(void (*fn)(struct tracer_proc *p, void *arg),
 unsigned long tracer_procs_missed(void)
 {
 	return atomic_long_read(&tracer_follow_missed) +
-	       atomic_long_read(&tracer_reports_dropped);
-}
-
-/*
- * sched_process_exit runs for every exiting thread after it has dropped
- * signal->live; the thread that finds it zero ends its thread group.
- */
-static void tracer_task_exit(struct task_struct *task)
-{
-	struct tracer_session *s;
-	struct tracer_proc *p;
-
-	if (!tracer_active() || atomic_read(&task->signal->live))
-		return;
-
-	raw_spin_lock(&tracer_procs_lock);
-	p = tracer_proc_find(task_tgid(task));
-	if (!p)
-		goto out;
-	s = p->session;
-	if (!s || s->closed) {
-		tracer_proc_unlink(p);
-		goto out;
-	}
-	raw_spin_lock(&s->lock);
-	if (s->queued >= READ_ONCE(tracer_max_reports)) {
-		raw_spin_unlock(&s->lock);
-		atomic_long_inc(&tracer_reports_dropped);
-		tracer_proc_unlink(p);
-		goto out;
-	}
-	tracer_proc_unhash(p);
-	p->exit_pid = pid_nr_ns(p->pid, s->ns);
-	strscpy(p->comm, task->comm, sizeof(p->comm));
-	list_add_tail(&p->exited, &s->exited);
-	s->queued++;
-	raw_spin_unlock(&s->lock);
-out:
-	raw_spin_unlock(&tracer_procs_lock);
-}
-
-static void tracer_exit_probe(void *data, struct task_struct *task)
-{
-	tracer_task_exit(task);
-}
-
-static void tracer_exit_probe_gd(void *data, struct task_struct *task,
-				 bool group_dead)
-{
-	tracer_task_exit(task);
-}
-
-/*
- * A monitored process execs a program that raises its privileges (setuid,
- * setgid, file capabilities): unless CAP_SYS_ADMIN added it, the owner who
- * did may no longer watch it, so it leaves the table (with no report).
- */
-static void tracer_exec_probe(void *data, struct task_struct *task,
-			      pid_t old_pid, struct linux_binprm *bprm)
-{
-	struct tracer_proc *p;
-
-	if (!tracer_active() || !bprm->secureexec)
-		return;
-	raw_spin_lock(&tracer_procs_lock);
-	p = tracer_proc_find(task_tgid(task));
-	if (p && !(p->flags & TRACER_PRIVILEGED))
-		tracer_proc_unlink(p);
-	raw_spin_unlock(&tracer_procs_lock);
-}
-
-/* A followed process forked: add the child process (not a new thread). */
-static void tracer_fork_probe(void *data, struct task_struct *parent,
-			      struct task_struct *child)
-{
-	struct tracer_proc *p, *c;
-	struct pid *tgid;
-
-	if (!tracer_active() || !thread_group_leader(child))
-		return;
-	rcu_read_lock();
-	p = tracer_proc_find(task_tgid(parent));
-	if (!p || !(p->flags & TRACER_FOLLOW_FORKS)) {
-		rcu_read_unlock();
-		return;
-	}
-	rcu_read_unlock();
-
-	tgid = task_tgid(child);
-	raw_spin_lock(&tracer_procs_lock);
-	/* Look again under the lock: the parent may have been removed. */
-	p = tracer_proc_find(task_tgid(parent));
-	if (p && !tracer_proc_find(tgid)) {
-		c = tracer_proc_alloc_atomic();
-		if (c)
-			tracer_proc_link(c, tgid, p->flags, p->session,
-					 p->session && !p->session->closed ?
-					 pid_nr_ns(p->pid, p->session->ns) : 0);
-		else
-			atomic_long_inc(&tracer_follow_missed);
-	}
-	raw_spin_unlock(&tracer_procs_lock);
-}
-
-struct tracer_session *tracer_session_open(void)
-{
-	struct tracer_session *s;
-
-	s = tracer_alloc_fails() ? NULL : kzalloc(sizeof(*s), GFP_KERNEL);
-	if (!s)
-		return NULL;
-	refcount_set(&s->ref, 1);
-	raw_spin_lock_init(&s->lock);
-	INIT_LIST_HEAD(&s->exited);
-	s->ns = get_pid_ns(task_active_pid_ns(current));
-	return s;
-}
-
-static struct tracer_proc *tracer_session_pop(struct tracer_session *s)
-{
-	struct tracer_proc *p;
-
-	raw_spin_lock(&s->lock);
-	p = list_first_entry_or_null(&s->exited, struct tracer_proc, exited);
-	if (p) {
-		list_del(&p->exited);
-		s->queued--;
-	}
-	raw_spin_unlock(&s->lock);
-	return p;
-}
-
-void tracer_session_close(struct tracer_session *s)
-{
-	struct tracer_proc *p;
-
-	raw_spin_lock(&tracer_procs_lock);
-	s->closed = true;
-	raw_spin_unlock(&tracer_procs_lock);
-	while ((p = tracer_session_pop(s)))
-		call_rcu(&p->rcu, tracer_proc_free_rcu);
-	put_pid_ns(s->ns);
-	tracer_session_put(s);
-}
-
-/* Hand out the final rows of exited processes; never blocks. */
-ssize_t tracer_session_read(struct tracer_session *s, char __user *buf,
-			    size_t len)
-{
-	struct tracer_record rec;
-	struct tracer_proc *p;
-	ssize_t done = 0;
-	int i;
-
-	if (len < sizeof(rec))
-		return -EINVAL;
-	while (len - done >= sizeof(rec) && (p = tracer_session_pop(s))) {
-		memset(&rec, 0, sizeof(rec));
-		rec.pid = p->exit_pid;
-		rec.ppid = p->ppid;
-		memcpy(rec.comm, p->comm, min(sizeof(rec.comm), sizeof(p->comm)));
-		for (i = 0; i < TRACER_NR_COUNTERS; i++)
-			rec.count[i] = atomic64_read(&p->count[i]);
-		if (copy_to_user(buf + done, &rec, sizeof(rec))) {
-			raw_spin_lock(&s->lock);
-			list_add(&p->exited, &s->exited);
-			s->queued++;
-			raw_spin_unlock(&s->lock);
-			return done ? done : -EFAULT;
-		}
-		call_rcu(&p->rcu, tracer_proc_free_rcu);
-		done += sizeof(rec);
-	}
-	return done;
+	       tracer_session_dropped();
 }
 
 /* Empty the reserve and destroy the cache; nothing else uses them. */
@@ -538,61 +309,20 @@ static void tracer_procs_free_cache(void)
 
 int tracer_procs_init(void)
 {
-	int ret;
-
 	BUILD_BUG_ON(TRACER_NR_COUNTERS != TRACER_NR_COLUMNS);
-	BUILD_BUG_ON(!TRACER_TP_PROTO_IS(sched_process_fork, tracer_fork_probe));
-	BUILD_BUG_ON(!TRACER_TP_PROTO_IS(sched_process_exec, tracer_exec_probe));
-	BUILD_BUG_ON(!TRACER_EXIT_HAS_GROUP_DEAD &&
-		     !TRACER_TP_PROTO_IS(sched_process_exit, tracer_exit_probe));
 	tracer_proc_cache = KMEM_CACHE(tracer_proc, 0);
 	if (!tracer_proc_cache)
 		return -ENOMEM;
 	tracer_reserve_fill(NULL);
-
-	tracer_exit_tp = tracer_find_tracepoint("sched_process_exit");
-	tracer_fork_tp = tracer_find_tracepoint("sched_process_fork");
-	tracer_exec_tp = tracer_find_tracepoint("sched_process_exec");
-	if (!tracer_exit_tp || !tracer_fork_tp || !tracer_exec_tp) {
-		pr_err("tracer: tracepoints sched_process_exit/fork/exec not found\n");
-		ret = -ENOENT;
-		goto err;
-	}
-	tracer_exit_fn = TRACER_EXIT_HAS_GROUP_DEAD ?
-		(void *)tracer_exit_probe_gd : (void *)tracer_exit_probe;
-	ret = tracepoint_probe_register(tracer_exit_tp, tracer_exit_fn, NULL);
-	if (ret)
-		goto err;
-	ret = tracepoint_probe_register(tracer_fork_tp, tracer_fork_probe,
-					NULL);
-	if (ret)
-		goto err_exit;
-	ret = tracepoint_probe_register(tracer_exec_tp, tracer_exec_probe,
-					NULL);
-	if (ret)
-		goto err_fork;
 	return 0;
-err_fork:
-	tracepoint_probe_unregister(tracer_fork_tp, tracer_fork_probe, NULL);
-err_exit:
-	tracepoint_probe_unregister(tracer_exit_tp, tracer_exit_fn, NULL);
-	tracepoint_synchronize_unregister();
-err:
-	pr_err("tracer: cannot hook process fork/exit: %d\n", ret);
-	tracer_procs_free_cache();
-	return ret;
 }
 
+/* Empty the table; the hooks are gone already. */
 void tracer_procs_exit(void)
 {
 	struct tracer_proc *p;
 	struct hlist_node *tmp;
 	int bkt;
-
-	tracepoint_probe_unregister(tracer_exec_tp, tracer_exec_probe, NULL);
-	tracepoint_probe_unregister(tracer_fork_tp, tracer_fork_probe, NULL);
-	tracepoint_probe_unregister(tracer_exit_tp, tracer_exit_fn, NULL);
-	tracepoint_synchronize_unregister();
 
 	raw_spin_lock(&tracer_procs_lock);
 	hash_for_each_safe(tracer_procs, bkt, tmp, p, node)

@@ -96,7 +96,7 @@ cpus_online() {
 # With the other CPUs offline: insmod/rmmod of tracer.ko.
 tracer_insmod() {
 	cpus_offline
-	insmod "$MODDIR/tracer.ko" "$@" >"$TMP/insmod.out" 2>&1
+	insmod "$MODDIR/${TRACER_FLAVOUR:-tracer-debug}.ko" "$@" >"$TMP/insmod.out" 2>&1
 	_rc=$?
 	cpus_online
 	[ -s "$TMP/insmod.out" ] && sed 's/^/# insmod: /' "$TMP/insmod.out"

@@ -17,10 +17,10 @@
  *   tracepoints=tp,...   empty probes on kmem:kmalloc, kmem:kmalloc_node,
  *                        kmem:kfree
  *
- * Without lists, source=kprobe (default) or source=tracepoint picks the
- * tracer's hooks from its src/compat.h.  Read-only parameters: missed
- * (return probes without an instance), nested (hits inside another probe),
- * hooked.  Never shipped.
+ * At least one list is required: the module knows nothing of the tracer's
+ * sources and reads none of them.  Read-only parameters: missed (return
+ * probes without an instance), nested (hits inside another probe), hooked.
+ * Never shipped.
  */
 #include <linux/kernel.h>
 #include <linux/kprobes.h>
@@ -29,14 +29,10 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/tracepoint.h>
-
-#include "compat.h"
+#include <linux/version.h>
+#include <trace/events/kmem.h>
 
 #define BARE_MAX 24
-
-static char *source = "kprobe";
-module_param(source, charp, 0444);
-MODULE_PARM_DESC(source, "without lists: kprobe (default) or tracepoint");
 
 static char *kprobes;
 module_param(kprobes, charp, 0444);
@@ -86,6 +82,15 @@ static void bare_tp_kfree(void *data, unsigned long call_site,
 {
 }
 
+/* 6.1 folded the kmalloc_node tracepoint into kmalloc (node argument). */
+#define BARE_KMALLOC_TP_HAS_NODE \
+	(LINUX_VERSION_CODE >= KERNEL_VERSION(6, 1, 0))
+
+/* Does tracepoint @tp take probes of the type of function @fn? */
+#define BARE_TP_PROTO_IS(tp, fn)					\
+	__builtin_types_compatible_p(typeof(register_trace_##tp) *,	\
+				     int (*)(typeof(fn) *, void *))
+
 struct bare_tp {
 	const char *name;
 	void *probe;
@@ -93,10 +98,10 @@ struct bare_tp {
 };
 
 static struct bare_tp bare_tps[] = {
-	{ "kmalloc", TRACER_KMALLOC_TP_HAS_NODE ?
+	{ "kmalloc", BARE_KMALLOC_TP_HAS_NODE ?
 		(void *)bare_tp_kmalloc_node : (void *)bare_tp_kmalloc },
 	{ "kfree", bare_tp_kfree },
-#if !TRACER_KMALLOC_TP_HAS_NODE
+#if !BARE_KMALLOC_TP_HAS_NODE
 	{ "kmalloc_node", bare_tp_kmalloc_node },
 #endif
 };
@@ -105,8 +110,6 @@ static struct kprobe bare_kp[BARE_MAX];
 static struct kretprobe bare_rp[BARE_MAX];
 static int bare_nkp, bare_nrp;
 static char *bare_names[3];	/* copies of the lists, for the probes */
-
-static const struct tracer_kmalloc_sym bare_kmalloc_syms[] = TRACER_KMALLOC_SYMS;
 
 struct bare_tp_lookup {
 	const char *name;
@@ -285,35 +288,6 @@ static int bare_add_list(char *list, int (*add)(const char *))
 	return 0;
 }
 
-static int bare_defaults(bool tp)
-{
-	static const char * const counted[] = {
-		"schedule", "up", "down_interruptible",
-		TRACER_MUTEX_LOCK_SYM, "mutex_unlock",
-	};
-	int i, ret;
-
-	for (i = 0; i < ARRAY_SIZE(counted); i++) {
-		ret = bare_add_kprobe(counted[i]);
-		if (ret)
-			return ret;
-	}
-	if (!tp) {
-		for (i = 0; i < ARRAY_SIZE(bare_kmalloc_syms); i++) {
-			ret = bare_add_kretprobe(bare_kmalloc_syms[i].name);
-			if (ret && ret != -ENOENT)	/* not on this kernel */
-				return ret;
-		}
-		return bare_add_kprobe("kfree");
-	}
-	for (i = 0; i < ARRAY_SIZE(bare_tps); i++) {
-		ret = bare_add_tp(bare_tps[i].name);
-		if (ret)
-			return ret;
-	}
-	return 0;
-}
-
 static int __init bare_init(void)
 {
 	static int (* const add[])(const char *) = {
@@ -327,18 +301,17 @@ static int __init bare_init(void)
 	lists[2] = kprobes;
 
 	/* The probes' prototypes are the ones this kernel's header declares. */
-	BUILD_BUG_ON(!TRACER_TP_PROTO_IS(kfree, bare_tp_kfree));
-#if TRACER_KMALLOC_TP_HAS_NODE
-	BUILD_BUG_ON(!TRACER_TP_PROTO_IS(kmalloc, bare_tp_kmalloc_node));
+	BUILD_BUG_ON(!BARE_TP_PROTO_IS(kfree, bare_tp_kfree));
+#if BARE_KMALLOC_TP_HAS_NODE
+	BUILD_BUG_ON(!BARE_TP_PROTO_IS(kmalloc, bare_tp_kmalloc_node));
 #else
-	BUILD_BUG_ON(!TRACER_TP_PROTO_IS(kmalloc, bare_tp_kmalloc));
-	BUILD_BUG_ON(!TRACER_TP_PROTO_IS(kmalloc_node, bare_tp_kmalloc_node));
+	BUILD_BUG_ON(!BARE_TP_PROTO_IS(kmalloc, bare_tp_kmalloc));
+	BUILD_BUG_ON(!BARE_TP_PROTO_IS(kmalloc_node, bare_tp_kmalloc_node));
 #endif
 
 	if (!kprobes && !kretprobes && !tracepoints) {
-		if (strcmp(source, "kprobe") && strcmp(source, "tracepoint"))
-			return -EINVAL;
-		ret = bare_defaults(!strcmp(source, "tracepoint"));
+		pr_err("bare_probes: give kprobes=, kretprobes= or tracepoints=\n");
+		return -EINVAL;
 	}
 	for (i = 0; i < ARRAY_SIZE(lists) && !ret; i++) {
 		if (!lists[i])

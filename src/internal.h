@@ -1,18 +1,23 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * tracer.h - internal interfaces of the tracer module
+ * internal.h - internal interfaces of the tracer module
  *
  * The module is split by concern:
  *   main.c      module init/exit and parameters
  *   device.c    /dev/tracer (misc device, ioctl)
  *   procfs.c    /proc/tracer
- *   procs.c     table of monitored processes (RCU hash table), exit hook
+ *   procs.c     table of monitored processes (RCU hash table), its filter,
+ *               adding and removing, who may monitor whom
+ *   session.c   open /dev/tracer files and their exit reports
+ *   hooks.c     the fork, exec and exit hooks (sched_process_* tracepoints)
  *   allocmap.c  address -> size map used to account kfree'd bytes
  *   probes.c    kprobe/kretprobe handlers (the hot path)
  *   compat.c    what differs between kernel versions
+ *   debug.c     debug build only (TRACER_DEBUG=1): fault injection, selftests
+ * The user-space ABI is uapi/linux/tracer.h.
  */
-#ifndef _TRACER_H
-#define _TRACER_H
+#ifndef _TRACER_INTERNAL_H
+#define _TRACER_INTERNAL_H
 
 #include <linux/atomic.h>
 #include <linux/hashtable.h>
@@ -20,7 +25,9 @@
 #include <linux/llist.h>
 #include <linux/pid.h>
 #include <linux/rcupdate.h>
+#include <linux/refcount.h>
 #include <linux/sched/signal.h>
+#include <linux/spinlock.h>
 #include <linux/types.h>
 
 #define TRACER_NAME "tracer"
@@ -39,7 +46,19 @@ enum tracer_counter {
 	TRACER_NR_COUNTERS
 };
 
-struct tracer_session;
+/*
+ * A session is an open /dev/tracer file.  Processes added through it with
+ * TRACER_REPORT_EXIT wait on its exited list after their exit until read(2)
+ * takes them.
+ */
+struct tracer_session {
+	refcount_t ref;			/* the file, and each entry using it */
+	bool closed;			/* under tracer_procs_lock */
+	raw_spinlock_t lock;		/* protects exited, queued */
+	struct list_head exited;
+	unsigned int queued;
+	struct pid_namespace *ns;	/* the opener's; dropped at close */
+};
 
 /* One monitored process (thread group), keyed by its TGID struct pid. */
 struct tracer_proc {
@@ -57,19 +76,42 @@ struct tracer_proc {
 
 /* procs.c */
 extern atomic_t tracer_nr_procs;
+extern raw_spinlock_t tracer_procs_lock;
 int tracer_procs_init(void);
 void tracer_procs_exit(void);
 int tracer_procs_add(pid_t nr, u32 flags, struct tracer_session *s);
 int tracer_procs_remove(pid_t nr);
 unsigned long tracer_procs_missed(void);
-struct tracer_session *tracer_session_open(void);
-void tracer_session_close(struct tracer_session *s);
-ssize_t tracer_session_read(struct tracer_session *s, char __user *buf,
-			    size_t len);
 struct tracer_proc *tracer_proc_find(struct pid *tgid);
 /* May sleep; takes RCU itself. */
 void tracer_procs_for_each(void (*fn)(struct tracer_proc *p, void *arg),
 			   void *arg);
+/* For session.c and hooks.c; tracer_procs_lock held where it says. */
+struct tracer_proc *tracer_proc_alloc_atomic(void);
+void tracer_proc_link(struct tracer_proc *p, struct pid *tgid, u32 flags,
+		      struct tracer_session *s, pid_t ppid);
+void tracer_proc_unhash(struct tracer_proc *p);
+void tracer_proc_unlink(struct tracer_proc *p);
+void tracer_proc_free_rcu(struct rcu_head *head);
+extern atomic_long_t tracer_follow_missed;
+
+/* Internal flag: added by CAP_SYS_ADMIN (or followed from such a process). */
+#define TRACER_PRIVILEGED	BIT(31)
+
+/* session.c */
+struct tracer_session *tracer_session_open(void);
+void tracer_session_close(struct tracer_session *s);
+void tracer_session_put(struct tracer_session *s);
+ssize_t tracer_session_read(struct tracer_session *s, char __user *buf,
+			    size_t len);
+/* The exit of @p's process, to be reported on @p->session: lock held. */
+void tracer_session_report_exit(struct tracer_proc *p,
+				struct task_struct *task);
+unsigned long tracer_session_dropped(void);
+
+/* hooks.c */
+int tracer_hooks_init(void);
+void tracer_hooks_exit(void);
 
 /* Is anything monitored at all? */
 static inline bool tracer_active(void)
@@ -140,4 +182,24 @@ void tracer_procfs_exit(void);
 /* main.c: module parameters the other files read */
 extern unsigned int tracer_maxactive;
 
-#endif /* _TRACER_H */
+/* debug.c: only in the debug build (TRACER_DEBUG=1) */
+#ifdef TRACER_DEBUG
+#define TRACER_FLAVOUR " (debug build)"
+bool tracer_alloc_fails(void);
+int tracer_selftests(void);
+bool tracer_map_selftest(void);
+#else
+#define TRACER_FLAVOUR ""
+/* The release build has no fault injection. */
+static inline bool tracer_alloc_fails(void)
+{
+	return false;
+}
+
+static inline int tracer_selftests(void)
+{
+	return 0;
+}
+#endif
+
+#endif /* _TRACER_INTERNAL_H */

@@ -1,0 +1,157 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * hooks.c - the process lifecycle hooks: fork, exec and exit
+ *
+ * Probes on the sched_process_fork, sched_process_exec and
+ * sched_process_exit tracepoints keep the table true as processes come and
+ * go: a followed process's children join it, a process that gains
+ * privileges at exec leaves it unless root added it, and a process whose
+ * last thread exits leaves it (its final row reported to its session, if
+ * it asked).  They run for every process on the machine and leave at once
+ * while nothing is monitored.
+ */
+#include <linux/binfmts.h>
+#include <linux/pid_namespace.h>
+#include <linux/sched.h>
+#include <linux/sched/signal.h>
+#include <linux/tracepoint.h>
+
+#include "internal.h"
+#include "compat.h"
+#include "uapi/tracer.h"
+
+static struct tracepoint *tracer_exit_tp, *tracer_fork_tp, *tracer_exec_tp;
+static void *tracer_exit_fn;	/* the probe matching the kernel's prototype */
+
+/*
+ * sched_process_exit runs for every exiting thread after it has dropped
+ * signal->live; the thread that finds it zero ends its thread group.
+ */
+static void tracer_task_exit(struct task_struct *task)
+{
+	struct tracer_proc *p;
+
+	if (!tracer_active() || atomic_read(&task->signal->live))
+		return;
+
+	raw_spin_lock(&tracer_procs_lock);
+	p = tracer_proc_find(task_tgid(task));
+	if (p)
+		tracer_session_report_exit(p, task);
+	raw_spin_unlock(&tracer_procs_lock);
+}
+
+static void tracer_exit_probe(void *data, struct task_struct *task)
+{
+	tracer_task_exit(task);
+}
+
+static void tracer_exit_probe_gd(void *data, struct task_struct *task,
+				 bool group_dead)
+{
+	tracer_task_exit(task);
+}
+
+/*
+ * A monitored process execs a program that raises its privileges (setuid,
+ * setgid, file capabilities): unless CAP_SYS_ADMIN added it, the owner who
+ * did may no longer watch it, so it leaves the table (with no report).
+ */
+static void tracer_exec_probe(void *data, struct task_struct *task,
+			      pid_t old_pid, struct linux_binprm *bprm)
+{
+	struct tracer_proc *p;
+
+	if (!tracer_active() || !bprm->secureexec)
+		return;
+	raw_spin_lock(&tracer_procs_lock);
+	p = tracer_proc_find(task_tgid(task));
+	if (p && !(p->flags & TRACER_PRIVILEGED))
+		tracer_proc_unlink(p);
+	raw_spin_unlock(&tracer_procs_lock);
+}
+
+/* A followed process forked: add the child process (not a new thread). */
+static void tracer_fork_probe(void *data, struct task_struct *parent,
+			      struct task_struct *child)
+{
+	struct tracer_proc *p, *c;
+	struct pid *tgid;
+
+	if (!tracer_active() || !thread_group_leader(child))
+		return;
+	rcu_read_lock();
+	p = tracer_proc_find(task_tgid(parent));
+	if (!p || !(p->flags & TRACER_FOLLOW_FORKS)) {
+		rcu_read_unlock();
+		return;
+	}
+	rcu_read_unlock();
+
+	tgid = task_tgid(child);
+	raw_spin_lock(&tracer_procs_lock);
+	/* Look again under the lock: the parent may have been removed. */
+	p = tracer_proc_find(task_tgid(parent));
+	if (p && !tracer_proc_find(tgid)) {
+		c = tracer_proc_alloc_atomic();
+		if (c)
+			tracer_proc_link(c, tgid, p->flags, p->session,
+					 p->session && !p->session->closed ?
+					 pid_nr_ns(p->pid, p->session->ns) : 0);
+		else
+			atomic_long_inc(&tracer_follow_missed);
+	}
+	raw_spin_unlock(&tracer_procs_lock);
+}
+
+int tracer_hooks_init(void)
+{
+	int ret;
+
+	BUILD_BUG_ON(!TRACER_TP_PROTO_IS(sched_process_fork, tracer_fork_probe));
+	BUILD_BUG_ON(!TRACER_TP_PROTO_IS(sched_process_exec, tracer_exec_probe));
+	BUILD_BUG_ON(!TRACER_EXIT_HAS_GROUP_DEAD &&
+		     !TRACER_TP_PROTO_IS(sched_process_exit, tracer_exit_probe));
+	BUILD_BUG_ON(TRACER_EXIT_HAS_GROUP_DEAD &&
+		     !TRACER_TP_PROTO_IS(sched_process_exit,
+					 tracer_exit_probe_gd));
+
+	tracer_exit_tp = tracer_find_tracepoint("sched_process_exit");
+	tracer_fork_tp = tracer_find_tracepoint("sched_process_fork");
+	tracer_exec_tp = tracer_find_tracepoint("sched_process_exec");
+	if (!tracer_exit_tp || !tracer_fork_tp || !tracer_exec_tp) {
+		pr_err("tracepoints sched_process_exit/fork/exec not found\n");
+		return -ENOENT;
+	}
+	tracer_exit_fn = TRACER_EXIT_HAS_GROUP_DEAD ?
+		(void *)tracer_exit_probe_gd : (void *)tracer_exit_probe;
+	ret = tracepoint_probe_register(tracer_exit_tp, tracer_exit_fn, NULL);
+	if (ret)
+		goto err;
+	ret = tracepoint_probe_register(tracer_fork_tp, tracer_fork_probe,
+					NULL);
+	if (ret)
+		goto err_exit;
+	ret = tracepoint_probe_register(tracer_exec_tp, tracer_exec_probe,
+					NULL);
+	if (ret)
+		goto err_fork;
+	return 0;
+err_fork:
+	tracepoint_probe_unregister(tracer_fork_tp, tracer_fork_probe, NULL);
+err_exit:
+	tracepoint_probe_unregister(tracer_exit_tp, tracer_exit_fn, NULL);
+	tracepoint_synchronize_unregister();
+err:
+	pr_err("cannot hook process fork/exit: %d\n", ret);
+	return ret;
+}
+
+/* After this, no hook runs any more. */
+void tracer_hooks_exit(void)
+{
+	tracepoint_probe_unregister(tracer_exec_tp, tracer_exec_probe, NULL);
+	tracepoint_probe_unregister(tracer_fork_tp, tracer_fork_probe, NULL);
+	tracepoint_probe_unregister(tracer_exit_tp, tracer_exit_fn, NULL);
+	tracepoint_synchronize_unregister();
+}
