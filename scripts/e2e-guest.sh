@@ -2,7 +2,9 @@
 # The checks scripts/e2e-dkms.sh runs inside the booted Debian guest, from the
 # oneshot unit tracer-e2e.service, with no manual modprobe before them.
 #
-# Reads /etc/tracer-e2e.conf (KVER, VERSION, DEV_MODE, DEV_OWNER, DEV_GROUP),
+# Reads /etc/tracer-e2e.conf (KVER, VERSION, DEV_MODE, DEV_OWNER, DEV_GROUP;
+# BUILD_LOG and BUILD_MTIME: DKMS's make.log of the module and its time when the
+# image was made),
 # prints "E2E: ok - ..." / "E2E: not ok - ... # why" lines and "E2E: done"
 # on the serial console, then powers the guest off.
 set -uo pipefail
@@ -75,22 +77,41 @@ say "start: up $(cut -d' ' -f1 /proc/uptime) s: kernel $(uname -r), tracer-dkms 
 
 eq "booted kernel $KVER" "$(uname -r)" "$KVER"
 
-# Loaded at boot by systemd-modules-load (modules-load.d/tracer.conf).
+# Loaded at boot by tracer-dkms.service (modprobe, failure tolerated), before
+# anything opened /dev/tracer.
 check "tracer.ko loaded at boot (lsmod, /sys/module/tracer)" \
 	sh -c 'lsmod | grep -q "^tracer " && test -d /sys/module/tracer'
 check "systemd-modules-load.service succeeded" systemctl is-active --quiet systemd-modules-load.service
-# (Its early messages may reach the journal through kmsg, without the unit.)
-inserted_at_boot() {
-	journalctl -b -o short-monotonic | grep -F "systemd-modules-load[" |
-		grep -F "Inserted module 'tracer'" || {
-		journalctl -b -o short-monotonic | grep -i -m3 tracer
-		return 1
-	}
+# The unit ran modprobe, which exited 0 (its result would be "success" even if
+# modprobe failed: the "-" prefix).
+loaded_by_unit() {
+	local st
+	st=$(systemctl show -p ExecMainStartTimestampMonotonic -p ExecMainStatus -p UnitFileState \
+		tracer-dkms.service | sort | tr '\n' ' ')
+	case $st in
+	"ExecMainStartTimestampMonotonic=0 "*) echo "did not run: $st"; return 1 ;;
+	*"ExecMainStatus=0 UnitFileState=enabled ") ;;
+	*) echo "$st"; return 1 ;;
+	esac
 }
-check "systemd-modules-load inserted tracer" inserted_at_boot
+check "tracer-dkms.service (enabled) loaded tracer at boot" loaded_by_unit
+# The units that load or set up the module: none failed.
+units_ok() {
+	local u bad=
+	for u in tracer-dkms systemd-modules-load kmod-static-nodes systemd-udevd systemd-udev-trigger \
+		systemd-tmpfiles-setup-dev; do
+		! systemctl is-failed --quiet "$u.service" || bad+="$u "
+	done
+	[ -z "$bad" ] || { echo "failed: $bad"; return 1; }
+}
+check "no unit failed (tracer-dkms, systemd-modules-load, kmod-static-nodes, udev, tmpfiles)" units_ok
+if [ -n "${BUILD_LOG:-}" ]; then
+	eq "DKMS did not build the module again at boot ($BUILD_LOG)" \
+		"$(stat -c %Y "$BUILD_LOG" 2>&1)" "$BUILD_MTIME"
+fi
 eq "module from DKMS: $(modinfo -n tracer 2>&1)" \
 	"$(modinfo -n tracer 2>&1 | sed -E 's/\.ko\.(xz|zst|gz)$/.ko/')" "/lib/modules/$KVER/updates/dkms/tracer.ko"
-eq "module version" "$(cat /sys/module/tracer/version 2>&1)" "$VERSION"
+eq "module version $VERSION (/sys/module/tracer/version)" "$(cat /sys/module/tracer/version 2>&1)" "$VERSION"
 check "dkms.service did not fail" sh -c '! systemctl is-failed --quiet dkms.service'
 
 # /dev/tracer and /proc/tracer.

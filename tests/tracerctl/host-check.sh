@@ -31,12 +31,13 @@ check "static build (make static OUT=DIR)" make -C "$TOP/tools" static OUT="$tmp
 check "static binary is static" bash -c "! readelf -l '$tmp/static/tracerctl' | grep -q INTERP"
 check "--version is VERSION" bash -c "[ \"\$('$tmp/static/tracerctl' --version)\" = \"tracerctl \$(cat '$TOP/VERSION')\" ]"
 check "make install DESTDIR PREFIX=/usr" make -C "$TOP/tools" install DESTDIR="$tmp/dest" PREFIX=/usr
+uapi=$(make -s --no-print-directory -C "$TOP/tools" print-uapi-header)
 for f in usr/bin/tracerctl usr/share/man/man8/tracerctl.8 usr/share/man/man4/tracer.4 \
-	usr/share/bash-completion/completions/tracerctl usr/include/tracer.h; do
+	usr/share/bash-completion/completions/tracerctl "usr/include/$uapi"; do
 	check "installed /$f" test -s "$tmp/dest/$f"
 done
-check "installed tracer.h compiles alone" bash -c \
-	"printf '#include <tracer.h>\nint main(void) { struct tracer_record r; return (int)sizeof(r) + TRACER_ADD_PROCESS_EX; }\n' |
+check "installed <$uapi> compiles alone" bash -c \
+	"printf '#include <$uapi>\nint main(void) { struct tracer_record r; return (int)sizeof(r) + TRACER_ADD_PROCESS_EX; }\n' |
 	 gcc -Wall -Wextra -Werror -I'$tmp/dest/usr/include' -x c - -o '$tmp/h'"
 check "man pages render without warnings" "$TOP/tools/man/check.sh"
 
