@@ -12,6 +12,7 @@
 #include <linux/compat.h>
 #include <linux/fs.h>
 #include <linux/sched.h>
+#include <linux/sched/mm.h>
 #include <linux/tracepoint.h>
 #include <linux/version.h>
 #include <trace/events/kmem.h>
@@ -136,6 +137,24 @@ typedef void tracer_exit_gd_probe_t(void *data, struct task_struct *task,
 #define tracer_get_kretprobe(ri) ((ri)->rp)
 #else
 #define tracer_get_kretprobe(ri) get_kretprobe(ri)
+#endif
+
+/*
+ * Charge the current task's __GFP_ACCOUNT allocations to @memcg (process
+ * context).  5.10 does not export the per-CPU scope that set_active_memcg()
+ * also names for interrupts: there the task's own is set directly.
+ */
+#if defined(CONFIG_MEMCG) && !TRACER_KERNEL_AT_LEAST(5, 11)
+static inline struct mem_cgroup *
+tracer_set_active_memcg(struct mem_cgroup *memcg)
+{
+	struct mem_cgroup *old = current->active_memcg;
+
+	current->active_memcg = memcg;
+	return old;
+}
+#else
+#define tracer_set_active_memcg(memcg) set_active_memcg(memcg)
 #endif
 
 /* A pointer argument of ioctl, from a 64-bit or a 32-bit caller. */
