@@ -167,6 +167,39 @@ static inline void __user *tracer_compat_ptr(unsigned long arg)
 	return (void __user *)arg;
 }
 
+/*
+ * Is @task's program dumpable by its owner?  If not, *@ns is the user
+ * namespace in which ptrace asks for CAP_SYS_PTRACE.  Until 7.x both live
+ * in the mm (under task_lock()); 7.x moved them to task->exec_state (RCU).
+ * Call between tracer_exec_lock() and tracer_exec_unlock().
+ */
+#if __has_include(<linux/sched/exec_state.h>)
+#include <linux/sched/exec_state.h>
+#define tracer_exec_lock(task)		rcu_read_lock()
+#define tracer_exec_unlock(task)	rcu_read_unlock()
+static inline bool tracer_exec_dumpable(struct task_struct *task,
+					struct user_namespace **ns)
+{
+	struct task_exec_state *es = rcu_dereference(task->exec_state);
+
+	*ns = es ? es->user_ns : NULL;
+	return !es || es->dumpable == TASK_DUMPABLE_OWNER;
+}
+#else
+#include <linux/sched/coredump.h>
+#include <linux/sched/task.h>
+#define tracer_exec_lock(task)		task_lock(task)
+#define tracer_exec_unlock(task)	task_unlock(task)
+static inline bool tracer_exec_dumpable(struct task_struct *task,
+					struct user_namespace **ns)
+{
+	struct mm_struct *mm = task->mm;
+
+	*ns = mm ? mm->user_ns : NULL;
+	return !mm || get_dumpable(mm) == SUID_DUMP_USER;
+}
+#endif
+
 struct tracepoint *tracer_find_tracepoint(const char *name);
 
 /* Start and size of the kernel function that contains @addr. */

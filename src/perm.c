@@ -26,7 +26,6 @@
 #include <linux/capability.h>
 #include <linux/cred.h>
 #include <linux/sched.h>
-#include <linux/sched/coredump.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
@@ -46,7 +45,7 @@ bool tracer_ptrace_allows(struct task_struct *task, bool read)
 {
 	const struct cred *cred = current_cred(), *tcred;
 	const kernel_cap_t *caps;
-	struct mm_struct *mm;
+	struct user_namespace *ns;
 	kuid_t uid;
 	kgid_t gid;
 	bool ok;
@@ -71,11 +70,10 @@ bool tracer_ptrace_allows(struct task_struct *task, bool read)
 	if (!ok)
 		return false;
 
-	task_lock(task);
-	mm = task->mm;
-	ok = !mm || get_dumpable(mm) == SUID_DUMP_USER ||
-	     tracer_has_ptrace_cap(mm->user_ns, read);
-	task_unlock(task);
+	tracer_exec_lock(task);
+	ok = tracer_exec_dumpable(task, &ns) ||
+	     tracer_has_ptrace_cap(ns, read);
+	tracer_exec_unlock(task);
 	return ok;
 }
 

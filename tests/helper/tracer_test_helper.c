@@ -775,9 +775,10 @@ static struct miscdevice tth_dev = {
 
 static int __init tth_init(void)
 {
+	int ret;
+
 	BUILD_BUG_ON(TTH_LARGE_CONST_SIZE <= KMALLOC_MAX_CACHE_SIZE);
 	BUILD_BUG_ON(TTH_CONST_SIZE > KMALLOC_MAX_CACHE_SIZE);
-	int ret;
 
 	memset(tth_src, 'x', sizeof(tth_src));
 	tth_kept = vzalloc(array_size(TTH_KEEP_MAX, sizeof(*tth_kept)));

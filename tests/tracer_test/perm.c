@@ -645,10 +645,14 @@ TEST_ONCE(perm_setuid_exec_race, 60)
 	race_delay("add_checked", 0);
 	close(pfd[1]);
 	perm_cleanup(&c);
-	unlink(SUID_PROG);
-	if (ret)
+	if (ret) {
+		unlink(SUID_PROG);
 		return ret;
-	CHECK(euid_root(r.target), "the target never ran set-user-ID root");
+	}
+	/* The exec opens the program only once it has the exec lock. */
+	ret = euid_root(r.target);
+	unlink(SUID_PROG);
+	CHECK(ret, "the target never ran set-user-ID root");
 	if (row_absent(r.target))
 		return -1;
 	kill(r.target, SIGKILL);
