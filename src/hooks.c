@@ -75,15 +75,13 @@ static void tracer_exec_probe(void *data, struct task_struct *task,
 	raw_spin_unlock(&tracer_procs_lock);
 }
 
-/* A followed process forked: add the child process (not a new thread). */
-static void tracer_fork_probe(void *data, struct task_struct *parent,
-			      struct task_struct *child)
+/* A followed process forked: add the child process. */
+static void tracer_fork_follow(struct task_struct *parent,
+			       struct task_struct *child)
 {
 	struct tracer_proc *p, *c;
 	struct pid *tgid;
 
-	if (!thread_group_leader(child) || !tracer_maybe_tgid(parent->tgid))
-		return;
 	rcu_read_lock();
 	p = tracer_proc_find(task_tgid(parent));
 	if (!p || !(p->flags & TRACER_FOLLOW_FORKS)) {
@@ -107,6 +105,20 @@ static void tracer_fork_probe(void *data, struct task_struct *parent,
 			atomic_long_inc(&tracer_follow_missed);
 	}
 	raw_spin_unlock(&tracer_procs_lock);
+}
+
+/*
+ * A process forked (not a new thread): its child joins the table if the
+ * parent is followed, or if it was born in a monitored cgroup.
+ */
+static void tracer_fork_probe(void *data, struct task_struct *parent,
+			      struct task_struct *child)
+{
+	if (!thread_group_leader(child))
+		return;
+	if (tracer_maybe_tgid(parent->tgid))
+		tracer_fork_follow(parent, child);
+	tracer_cgroup_fork(child);
 }
 
 int tracer_hooks_init(void)
