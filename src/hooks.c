@@ -25,13 +25,17 @@ static void *tracer_exit_fn;	/* the probe matching the kernel's prototype */
 
 /*
  * sched_process_exit runs for every exiting thread after it has dropped
- * signal->live; the thread that finds it zero ends its thread group.
+ * signal->live; the thread that finds it zero ends its thread group.  The
+ * filter comes next, read after that atomic_dec_and_test() (a full
+ * barrier): an add that found the group alive had published the filter
+ * slot before it looked (tracer_procs_add()), so either the add sees the
+ * group dead, or this sees the slot taken and waits for the lock.
  */
 static void tracer_task_exit(struct task_struct *task)
 {
 	struct tracer_proc *p;
 
-	if (!tracer_active() || atomic_read(&task->signal->live))
+	if (atomic_read(&task->signal->live) || !tracer_maybe_tgid(task->tgid))
 		return;
 
 	raw_spin_lock(&tracer_procs_lock);
@@ -62,7 +66,7 @@ static void tracer_exec_probe(void *data, struct task_struct *task,
 {
 	struct tracer_proc *p;
 
-	if (!tracer_active() || !bprm->secureexec)
+	if (!bprm->secureexec || !tracer_maybe_tgid(task->tgid))
 		return;
 	raw_spin_lock(&tracer_procs_lock);
 	p = tracer_proc_find(task_tgid(task));
@@ -78,7 +82,7 @@ static void tracer_fork_probe(void *data, struct task_struct *parent,
 	struct tracer_proc *p, *c;
 	struct pid *tgid;
 
-	if (!tracer_active() || !thread_group_leader(child))
+	if (!thread_group_leader(child) || !tracer_maybe_tgid(parent->tgid))
 		return;
 	rcu_read_lock();
 	p = tracer_proc_find(task_tgid(parent));
@@ -93,7 +97,8 @@ static void tracer_fork_probe(void *data, struct task_struct *parent,
 	/* Look again under the lock: the parent may have been removed. */
 	p = tracer_proc_find(task_tgid(parent));
 	if (p && !tracer_proc_find(tgid)) {
-		c = tracer_proc_alloc_atomic();
+		c = p->session ? tracer_session_entry(p->session, true) :
+				 tracer_proc_alloc_atomic();
 		if (c)
 			tracer_proc_link(c, tgid, p->flags, p->session,
 					 p->session && !p->session->closed ?

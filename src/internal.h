@@ -8,6 +8,7 @@
  *   procfs.c    /proc/tracer
  *   procs.c     table of monitored processes (RCU hash table), its filter,
  *               adding and removing, who may monitor whom
+ *   perm.c      who may monitor and see which process (ptrace's rule)
  *   session.c   open /dev/tracer files and their exit reports
  *   hooks.c     the fork, exec and exit hooks (sched_process_* tracepoints)
  *   allocmap.c  address -> size map used to account kfree'd bytes
@@ -29,6 +30,7 @@
 #include <linux/sched/signal.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
+#include <linux/workqueue.h>
 
 #define TRACER_NAME "tracer"
 
@@ -52,12 +54,16 @@ enum tracer_counter {
  * takes them.
  */
 struct tracer_session {
-	refcount_t ref;			/* the file, and each entry using it */
+	refcount_t ref;			/* the file, each entry using it, refill */
 	bool closed;			/* under tracer_procs_lock */
 	raw_spinlock_t lock;		/* protects exited, queued */
 	struct list_head exited;
 	unsigned int queued;
 	struct pid_namespace *ns;	/* the opener's; dropped at close */
+	struct mem_cgroup *memcg;	/* the opener's: its entries' charge */
+	struct llist_head spare;	/* entries for its processes */
+	atomic_t nr_spare;
+	struct work_struct refill;	/* fills spare, charged to memcg */
 };
 
 /* One monitored process (thread group), keyed by its TGID struct pid. */
@@ -77,6 +83,8 @@ struct tracer_proc {
 /* procs.c */
 extern atomic_t tracer_nr_procs;
 extern raw_spinlock_t tracer_procs_lock;
+extern struct kmem_cache *tracer_proc_cache;
+extern struct workqueue_struct *tracer_wq;
 int tracer_procs_init(void);
 void tracer_procs_exit(void);
 int tracer_procs_add(pid_t nr, u32 flags, struct tracer_session *s);
@@ -98,8 +106,16 @@ extern atomic_long_t tracer_follow_missed;
 /* Internal flag: added by CAP_SYS_ADMIN (or followed from such a process). */
 #define TRACER_PRIVILEGED	BIT(31)
 
+/* perm.c */
+bool tracer_ptrace_allows(struct task_struct *task, bool read);
+int tracer_may_monitor(struct task_struct *task);
+int tracer_may_remove(u32 flags, struct task_struct *task);
+bool tracer_sees_all(void);
+
 /* session.c */
 struct tracer_session *tracer_session_open(void);
+struct tracer_proc *tracer_session_entry(struct tracer_session *s,
+					 bool atomic);
 void tracer_session_close(struct tracer_session *s);
 void tracer_session_put(struct tracer_session *s);
 ssize_t tracer_session_read(struct tracer_session *s, char __user *buf,
@@ -113,12 +129,6 @@ unsigned long tracer_session_dropped(void);
 int tracer_hooks_init(void);
 void tracer_hooks_exit(void);
 
-/* Is anything monitored at all? */
-static inline bool tracer_active(void)
-{
-	return atomic_read(&tracer_nr_procs) != 0;
-}
-
 /*
  * The first test of every probe: a counting filter over global TGID
  * numbers.  tracer_filter[tgid % size] is how many monitored processes
@@ -130,10 +140,14 @@ static inline bool tracer_active(void)
 #define TRACER_FILTER_BITS	15
 extern u16 tracer_filter[1 << TRACER_FILTER_BITS];
 
+static __always_inline bool tracer_maybe_tgid(pid_t tgid)
+{
+	return READ_ONCE(tracer_filter[tgid & (BIT(TRACER_FILTER_BITS) - 1)]);
+}
+
 static __always_inline bool tracer_maybe_current(void)
 {
-	return READ_ONCE(tracer_filter[current->tgid &
-				       (BIT(TRACER_FILTER_BITS) - 1)]);
+	return tracer_maybe_tgid(current->tgid);
 }
 
 /* The monitored process current belongs to, or NULL.  Caller holds RCU. */
@@ -149,8 +163,10 @@ static inline void tracer_count(struct tracer_proc *p, enum tracer_counter c,
 }
 
 /* allocmap.c */
-int tracer_map_init(unsigned int bits);
+int tracer_map_init(unsigned int bits, unsigned int max_bits);
 void tracer_map_exit(void);
+void tracer_map_drain(void);
+extern struct mutex tracer_map_mutex;
 void tracer_map_insert(const void *ptr, size_t size);
 size_t tracer_map_remove(const void *ptr);
 extern atomic_long_t tracer_map_nr;
@@ -182,15 +198,27 @@ void tracer_procfs_exit(void);
 /* main.c: module parameters the other files read */
 extern unsigned int tracer_maxactive;
 
+/* Places where a test may widen a race window (debug build: race_delay). */
+enum tracer_race {
+	TRACER_RACE_ADD_CHECKED,	/* add: permission checked, may sleep */
+	TRACER_RACE_ADD_LINK,		/* add: group seen alive, lock held */
+	TRACER_NR_RACES
+};
+
 /* debug.c: only in the debug build (TRACER_DEBUG=1) */
 #ifdef TRACER_DEBUG
 #define TRACER_FLAVOUR " (debug build)"
+void tracer_race_delay(enum tracer_race where);
 bool tracer_alloc_fails(void);
 int tracer_selftests(void);
 bool tracer_map_selftest(void);
 #else
 #define TRACER_FLAVOUR ""
-/* The release build has no fault injection. */
+/* The release build has no fault injection and no delays. */
+static inline void tracer_race_delay(enum tracer_race where)
+{
+}
+
 static inline bool tracer_alloc_fails(void)
 {
 	return false;

@@ -22,7 +22,12 @@ MODULE_PARM_DESC(maxactive,
 static unsigned int tracer_map_bits = 14;
 module_param_named(map_bits, tracer_map_bits, uint, 0444);
 MODULE_PARM_DESC(map_bits,
-		 "allocation map of 4 << map_bits records (default 14: 65536 records, 1 MiB)");
+		 "allocation map of 4 << map_bits records at first (default 14: 65536 records, 1 MiB)");
+
+static unsigned int tracer_map_max_bits = 18;
+module_param_named(map_max_bits, tracer_map_max_bits, uint, 0444);
+MODULE_PARM_DESC(map_max_bits,
+		 "the allocation map grows by tables twice as big up to one of 4 << map_max_bits records (default 18: 2 million records in all, 32 MiB)");
 
 /* Events of monitored processes that were lost. */
 static unsigned long tracer_missed(void)
@@ -87,14 +92,15 @@ static int __init tracer_init(void)
 {
 	int ret;
 
-	if (tracer_map_bits < 4 || tracer_map_bits > 24) {
-		pr_err("map_bits must be 4..24\n");
+	if (tracer_map_bits < 4 || tracer_map_bits > 24 ||
+	    tracer_map_max_bits > 26) {
+		pr_err("map_bits must be 4..24, map_max_bits at most 26\n");
 		return -EINVAL;
 	}
 	if (!tracer_maxactive)
 		tracer_maxactive = 1;
 
-	ret = tracer_map_init(tracer_map_bits);
+	ret = tracer_map_init(tracer_map_bits, tracer_map_max_bits);
 	if (ret)
 		return ret;
 	ret = tracer_selftests();

@@ -413,7 +413,8 @@ check "tracer unloaded" "still loaded" not_loaded tracer
 
 # Phase 3: a tiny allocation map, and injected allocation failures.
 if [ -z "$SELECT" ]; then
-	check "insmod tracer.ko map_bits=4" "insmod failed" tracer_insmod map_bits=4
+	check "insmod tracer.ko map_bits=4 map_max_bits=4 (a map that never grows)" "insmod failed" \
+		tracer_insmod map_bits=4 map_max_bits=4
 	check "map_bits=4: 64 records, empty" "see above" \
 		map_is "records=0 capacity=64 overflow=0"
 	# 6.18+: the slab allocator kmallocs (and kfrees) blocks of its own in
@@ -427,8 +428,9 @@ if [ -z "$SELECT" ]; then
 	check "helper slab_calls=0" "see above" helper_slab_calls 0
 	check "map_bits=4: empty after the tests (but for the slab allocator's own blocks)" \
 		"see above" map_is_empty
-	run_c_tests fail_alloc_follow_missed
-	check "missed is exactly the one injected follow failure" "see above" missed_is 1
+	run_c_tests fail_alloc_follow_missed reports_capped_in_all
+	check "missed is exactly the one injected follow failure and the 5 reports over max_reports_total" \
+		"see above" missed_is 6
 	check "rmmod tracer.ko (map_bits=4)" "rmmod failed" tracer_rmmod
 	diag "phase 3 done at $(uptime_s) s"
 
