@@ -173,10 +173,19 @@ static inline void __user *tracer_compat_ptr(unsigned long arg)
  * in the mm (under task_lock()); 7.x moved them to task->exec_state (RCU).
  * Call between tracer_exec_lock() and tracer_exec_unlock().
  */
-#if __has_include(<linux/sched/exec_state.h>)
+#ifdef TRACER_HAS_EXEC_STATE	/* src/Kbuild: the headers have it */
 #include <linux/sched/exec_state.h>
-#define tracer_exec_lock(task)		rcu_read_lock()
-#define tracer_exec_unlock(task)	rcu_read_unlock()
+static inline void tracer_exec_lock(struct task_struct *task) __acquires(RCU)
+{
+	rcu_read_lock();
+}
+
+static inline void tracer_exec_unlock(struct task_struct *task)
+	__releases(RCU)
+{
+	rcu_read_unlock();
+}
+
 static inline bool tracer_exec_dumpable(struct task_struct *task,
 					struct user_namespace **ns)
 {
@@ -188,8 +197,18 @@ static inline bool tracer_exec_dumpable(struct task_struct *task,
 #else
 #include <linux/sched/coredump.h>
 #include <linux/sched/task.h>
-#define tracer_exec_lock(task)		task_lock(task)
-#define tracer_exec_unlock(task)	task_unlock(task)
+static inline void tracer_exec_lock(struct task_struct *task)
+	__acquires(&task->alloc_lock)
+{
+	task_lock(task);
+}
+
+static inline void tracer_exec_unlock(struct task_struct *task)
+	__releases(&task->alloc_lock)
+{
+	task_unlock(task);
+}
+
 static inline bool tracer_exec_dumpable(struct task_struct *task,
 					struct user_namespace **ns)
 {
