@@ -168,8 +168,9 @@ static void tracer_cgroup_free_rcu(struct rcu_head *head)
 }
 
 /*
- * Add the processes already in @cg's cgroup: count them, make entries for
- * them (GFP_KERNEL), then link them in one pass under RCU.  Processes
+ * Bring the processes already in @cg's cgroup in: count those without a
+ * row, make entries for them (GFP_KERNEL), then, under RCU, sync every
+ * member (rows added by PID start counting toward @cg too).  Processes
  * forked meanwhile are the fork hook's (@cg is listed already); a pass
  * that ran short of entries is followed by another.
  */
@@ -189,7 +190,7 @@ static int tracer_cgroup_scan(struct tracer_cgroup *cg)
 			    !tracer_proc_find(task_tgid(task)))
 				want++;
 		rcu_read_unlock();
-		if (!want)
+		if (!want && pass)
 			return 0;
 		while (want--) {
 			p = kmem_cache_zalloc(tracer_proc_cache, GFP_KERNEL);
@@ -200,15 +201,16 @@ static int tracer_cgroup_scan(struct tracer_cgroup *cg)
 
 		rcu_read_lock();
 		for_each_process(task) {
-			struct tracer_proc *spare;
+			struct llist_node *n;
+			struct tracer_proc *spare = NULL;
 
-			if (llist_empty(&entries))
-				break;
 			if (!cgroup_is_descendant(task_dfl_cgroup(task),
 						  READ_ONCE(cg->cgrp)))
 				continue;
-			spare = llist_entry(llist_del_first(&entries),
-					    struct tracer_proc, reserve);
+			n = llist_del_first(&entries);
+			if (n)
+				spare = llist_entry(n, struct tracer_proc,
+						    reserve);
 			raw_spin_lock(&tracer_procs_lock);
 			tracer_cgroup_sync(task, &spare);
 			raw_spin_unlock(&tracer_procs_lock);
@@ -269,7 +271,7 @@ static struct tracer_cgroup *tracer_cgroup_new(struct cgroup *cgrp)
 		cg = ERR_PTR(-ENOMEM);
 		goto out;
 	}
-	strcpy(cg->path, path);
+	strscpy(cg->path, path, strlen(path) + 1);
 	cg->cgrp = cgrp;
 out:
 	kfree(path);
