@@ -70,7 +70,9 @@ static void tracer_cgroup_sync(struct task_struct *task,
 	struct tracer_cgroup *cg;
 	struct tracer_proc *p;
 
-	cg = tracer_cgroup_find(task_dfl_cgroup(leader));
+	/* Kernel threads are nobody's service (the root cgroup has them). */
+	cg = leader->flags & PF_KTHREAD ? NULL :
+	     tracer_cgroup_find(task_dfl_cgroup(leader));
 	p = tracer_proc_find(task_tgid(leader));
 	if (p) {
 		if (p->cg == cg)
@@ -167,6 +169,13 @@ static void tracer_cgroup_free_rcu(struct rcu_head *head)
 	tracer_cgroup_free(container_of(head, struct tracer_cgroup, rcu));
 }
 
+/* Is @task a process (not a kernel thread) in @cg's cgroup?  RCU held. */
+static bool tracer_task_in(struct task_struct *task, struct tracer_cgroup *cg)
+{
+	return !(task->flags & PF_KTHREAD) &&
+	       cgroup_is_descendant(task_dfl_cgroup(task), READ_ONCE(cg->cgrp));
+}
+
 /*
  * Bring the processes already in @cg's cgroup in: count those without a
  * row, make entries for them (GFP_KERNEL), then, under RCU, sync every
@@ -185,8 +194,7 @@ static int tracer_cgroup_scan(struct tracer_cgroup *cg)
 		want = 0;
 		rcu_read_lock();
 		for_each_process(task)
-			if (cgroup_is_descendant(task_dfl_cgroup(task),
-						 READ_ONCE(cg->cgrp)) &&
+			if (tracer_task_in(task, cg) &&
 			    !tracer_proc_find(task_tgid(task)))
 				want++;
 		rcu_read_unlock();
@@ -204,8 +212,7 @@ static int tracer_cgroup_scan(struct tracer_cgroup *cg)
 			struct llist_node *n;
 			struct tracer_proc *spare = NULL;
 
-			if (!cgroup_is_descendant(task_dfl_cgroup(task),
-						  READ_ONCE(cg->cgrp)))
+			if (!tracer_task_in(task, cg))
 				continue;
 			n = llist_del_first(&entries);
 			if (n)
