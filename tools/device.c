@@ -88,3 +88,24 @@ const char *kv_get(const char *s, const char *key, char *out, size_t size)
 	}
 	return NULL;
 }
+
+/*
+ * The allocation map overflowed: kfree_mem misses the bytes of the blocks
+ * it could not record.  Say so, and the fix, on stderr (show, status).
+ */
+void map_warning(void)
+{
+	char map[256], overflow[32], capacity[32];
+
+	if (sys_param("map", map, sizeof(map)) <= 0 ||
+	    !kv_get(map, "overflow", overflow, sizeof(overflow)) ||
+	    !strcmp(overflow, "0"))
+		return;
+	if (!kv_get(map, "capacity", capacity, sizeof(capacity)))
+		snprintf(capacity, sizeof(capacity), "?");
+	warnx_("warning: the allocation map was full %s time%s (capacity %s"
+	       " records): kfree_mem is low; reload the module with a larger"
+	       " map_max_bits (see tracer(4))", overflow,
+	       strcmp(overflow, "1") ? "s" : "", capacity);
+}
+

@@ -91,6 +91,7 @@ int cmd_show(int argc, char **argv)
 	table_print(stdout, &t, &o);
 	table_free(&t);
 	free(pids);
+	map_warning();
 	if (fflush(stdout) || ferror(stdout)) {
 		warnx_("write error: %s", strerror(errno));
 		return EXIT_FAILED;

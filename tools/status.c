@@ -172,6 +172,7 @@ int cmd_status(int argc, char **argv)
 		printf("tracerctl:  %s\n", TRACER_VERSION);
 		return EXIT_NOMODULE;
 	}
+	map_warning();
 	printf("module:     loaded, version %s", *version ? version : "unknown");
 	if (*version && strcmp(version, TRACER_VERSION))
 		printf(" (tracerctl is %s)", TRACER_VERSION);
@@ -199,7 +200,8 @@ int cmd_status(int argc, char **argv)
 	if (*records && *capacity && *overflow)
 		printf("map:        %s live allocation record%s, capacity %s, %s lost%s\n",
 		       records, strcmp(records, "1") ? "s" : "", capacity, overflow,
-		       strcmp(overflow, "0") ? " (map was full: kfree_mem is low)" : "");
+		       strcmp(overflow, "0") ?
+		       " (map was full: kfree_mem is low; raise map_max_bits)" : "");
 	else
 		printf("map:        %s\n", *map ? map : "?");
 	printf("parameters:");

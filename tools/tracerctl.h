@@ -97,6 +97,8 @@ int module_loaded(void);
 int sys_param(const char *name, char *buf, size_t size);
 /* "key=val key=val": the value of key (copied to out), or NULL. */
 const char *kv_get(const char *s, const char *key, char *out, size_t size);
+/* Warn on stderr if the allocation map overflowed (kfree_mem is low). */
+void map_warning(void);
 
 /* opts.c: the options of show, run and watch (long options >= 256) */
 enum { OPT_JSON = 256, OPT_CSV, OPT_NOHEADER, OPT_PLAIN, OPT_HELP };
