@@ -77,7 +77,7 @@ struct show_opts {
 	int highlight;		/* table: column header in reverse video */
 };
 
-/* util */
+/* util.c */
 void warnx_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void *xrealloc(void *p, size_t n);
 int parse_pid(const char *s, pid_t *pid);
@@ -89,12 +89,37 @@ int text_width(const char *s);
 void read_comm(pid_t pid, char *buf, size_t size);
 pid_t tid_to_tgid(pid_t tid);
 
-/* device */
+/* device.c */
 int open_device(int *err);		/* -> fd, or -1 with *err = errno */
 int device_error(int err);		/* prints why; -> exit status */
 int module_loaded(void);
+/* /sys/module/tracer/parameters/NAME -> len or -errno */
+int sys_param(const char *name, char *buf, size_t size);
+/* "key=val key=val": the value of key (copied to out), or NULL. */
+const char *kv_get(const char *s, const char *key, char *out, size_t size);
+/* Warn on stderr if the allocation map overflowed (kfree_mem is low). */
+void map_warning(void);
 
-/* table.c */
+/* opts.c: the options of show, run and watch (long options >= 256) */
+enum { OPT_JSON = 256, OPT_CSV, OPT_NOHEADER, OPT_PLAIN, OPT_HELP };
+#define TABLE_LONGOPTS						\
+	{ "human", no_argument, NULL, 'h' },			\
+	{ "sort", required_argument, NULL, 's' },		\
+	{ "reverse", no_argument, NULL, 'r' },			\
+	{ "json", no_argument, NULL, OPT_JSON },		\
+	{ "csv", no_argument, NULL, OPT_CSV },			\
+	{ "help", no_argument, NULL, OPT_HELP }
+/* Option c (-h -s -r --json --csv --no-header) into o: 1 taken, 0 not
+ * one of these, -1 bad argument (said why).  ppid: may sort by ppid.
+ */
+int table_opt(int c, const char *arg, struct show_opts *o, const char *cmd,
+	      bool ppid);
+/* The n PIDs of args (malloc'ed), or NULL after saying which is not one. */
+pid_t *parse_pids(int n, char **args, const char *cmd);
+/* Say why /proc/tracer could not be read (proc_read's err); -> exit status. */
+int proc_error(int err);
+
+/* table.c, output.c */
 void table_add(struct table *t, const struct row *r);
 void table_free(struct table *t);
 struct row *table_find(struct table *t, pid_t pid);

@@ -92,6 +92,17 @@ expect "status" 0 "$T" status &&
 expect "status --json" 0 "$T" status --json &&
 	same "status --json: hooked lists" '"kmalloc": ["__kmalloc", "kmalloc_trace"]' \
 		"$(grep -o '"kmalloc": \[[^]]*\]' "$tmp/out")"
+expect "show, map not full" 0 "$T" show && same "show: no warning while the map never overflowed" "" \
+	"$(cat "$tmp/err")"
+cp /sys/module/tracer/parameters/map "$tmp/map"
+echo "records=262144 capacity=262144 overflow=1234" >/sys/module/tracer/parameters/map
+expect "show, map overflowed" 0 "$T" show && same "show: warns that the map overflowed, names the fix" \
+	"tracerctl: warning: the allocation map was full 1234 times (capacity 262144 records): kfree_mem is low; reload the module with a larger map_max_bits (see tracer(4))" \
+	"$(cat "$tmp/err")"
+expect "status, map overflowed" 0 "$T" status && same "status: the warning, and the map line" \
+	"tracerctl: warning: the allocation map was full 1234 times (capacity 262144 records): kfree_mem is low; reload the module with a larger map_max_bits (see tracer(4))|map:        262144 live allocation records, capacity 262144, 1234 lost (map was full: kfree_mem is low; raise map_max_bits)" \
+	"$(cat "$tmp/err")|$(grep '^map:' "$tmp/out")"
+cp "$tmp/map" /sys/module/tracer/parameters/map
 printf 'PID kmalloc kfree kmalloc_mem kfree_mem sched up down lock unlock\n' >/proc/tracer
 expect "empty table" 0 "$T" show --json && same "show --json, no process" '{"processes": []}' "$(cat "$tmp/out")"
 expect "empty table, watch" 0 "$T" watch -n 0.1 -c 1 && ok "watch, no process"

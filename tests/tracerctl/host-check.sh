@@ -24,9 +24,9 @@ deb_cflags='-g -O2 -ffile-prefix-map=/build=. -fstack-protector-strong -fstack-c
 deb_cppflags='-Wdate-time -D_FORTIFY_SOURCE=2'
 deb_ldflags='-Wl,-z,relro -Wl,-z,now'
 check "build with Debian's hardening flags, -Wall -Wextra -Werror" \
-	make -C "$TOP/tools" -B tracerctl CFLAGS="$deb_cflags" CPPFLAGS="$deb_cppflags" LDFLAGS="$deb_ldflags"
+	make -C "$TOP/tools" -B tracerctl WERROR=1 CFLAGS="$deb_cflags" CPPFLAGS="$deb_cppflags" LDFLAGS="$deb_ldflags"
 check "build at -O0 and -O3 too (other warnings)" \
-	bash -c "make -C '$TOP/tools' -B tracerctl CFLAGS=-O0 && make -C '$TOP/tools' -B tracerctl CFLAGS=-O3"
+	bash -c "make -C '$TOP/tools' -B tracerctl WERROR=1 CFLAGS=-O0 && make -C '$TOP/tools' -B tracerctl WERROR=1 CFLAGS=-O3"
 check "static build (make static OUT=DIR)" make -C "$TOP/tools" static OUT="$tmp/static"
 check "static binary is static" bash -c "! readelf -l '$tmp/static/tracerctl' | grep -q INTERP"
 check "--version is VERSION" bash -c "[ \"\$('$tmp/static/tracerctl' --version)\" = \"tracerctl \$(cat '$TOP/VERSION')\" ]"
@@ -83,7 +83,8 @@ if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null; then
 	san=(-fsanitize=address -fsanitize=undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)
 	if gcc -std=gnu11 -Wall -Wextra -Werror -O1 -g "${san[@]}" -D_GNU_SOURCE \
 		-I"$TOP/src/uapi" -DTRACER_VERSION="\"$(cat "$TOP/VERSION")\"" \
-		-o "$tmp/tracerctl-san" "$TOP"/tools/{main,table,run,watch}.c >"$tmp/log" 2>&1 &&
+		-o "$tmp/tracerctl-san" $(make -s --no-print-directory -C "$TOP/tools" print-srcs |
+			sed "s|[^ ]*|$TOP/tools/&|g") >"$tmp/log" 2>&1 &&
 		gcc -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -o "$tmp/ptyrun" \
 			"$TOP/tests/tracerctl/ptyrun.c" >>"$tmp/log" 2>&1; then
 		ok "sanitizer build (ASan, UBSan)"
