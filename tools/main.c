@@ -21,13 +21,19 @@ static const char usage_text[] =
 "Commands:\n"
 "  add [-f] PID...             start monitoring processes (-f: and the processes\n"
 "                              they fork from now on)\n"
-"  remove PID...               stop monitoring processes\n"
+"  add --cgroup PATH... | --unit UNIT...\n"
+"                              monitor every process of cgroups or systemd units\n"
+"  remove [--cgroup|--unit] ARG...\n"
+"                              stop monitoring processes, cgroups or units\n"
 "  show [OPTIONS] [PID...]     print the counts of monitored processes\n"
+"  show --by cgroup            print the totals of monitored cgroups\n"
 "  run [OPTIONS] [--] COMMAND [ARG...]\n"
 "                              run COMMAND monitored from its first instruction\n"
 "                              and print its counts when it ends\n"
 "  watch [OPTIONS] [PID...]    refresh the counts periodically (rates per second)\n"
 "  status [--json]             state of the module\n"
+"  export [--pids] [-o FILE]   the counts in Prometheus' text format\n"
+"  apply [DIR]                 monitor what /etc/tracer/monitor.d/*.conf names\n"
 "  help [COMMAND]              this help, or a command's\n"
 "\n"
 "Options: --help, --version.  'tracerctl COMMAND --help' describes a command.\n"
@@ -50,6 +56,8 @@ static const struct {
 	{ "run", cmd_run },
 	{ "watch", cmd_watch },
 	{ "status", cmd_status },
+	{ "export", cmd_export },
+	{ "apply", cmd_apply },
 };
 
 int main(int argc, char **argv)

@@ -14,10 +14,14 @@
 
 static const char show_help[] =
 "Usage: tracerctl show [OPTIONS] [PID...]\n"
+"       tracerctl show --by cgroup [OPTIONS]\n"
 "\n"
 "Print the counts of the monitored processes (all, or PID...), with their\n"
-"command names.  Columns: see tracer(4).\n"
+"command names; or, --by cgroup, the totals of the monitored cgroups\n"
+"(/proc/tracer_cgroups: processes now, counts of all that were there).\n"
+"Columns: see tracer(4).\n"
 "\n"
+"      --by WHAT        process (default) or cgroup\n"
 "  -h, --human          byte columns in K, M, G (powers of 1024)\n"
 "  -s, --sort COLUMN    sort by COLUMN (pid, comm, kmalloc, ..., unlock);\n"
 "                       counters sort largest first; default pid\n"
@@ -32,6 +36,7 @@ int cmd_show(int argc, char **argv)
 	static const struct option longopts[] = {
 		TABLE_LONGOPTS,
 		{ "no-header", no_argument, NULL, OPT_NOHEADER },
+		{ "by", required_argument, NULL, OPT_BY },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct show_opts o = {
@@ -39,6 +44,7 @@ int cmd_show(int argc, char **argv)
 	};
 	struct table t = { 0 }, sel = { 0 };
 	int c, err, ret = EXIT_OK, i;
+	bool by_cgroup = false;
 	pid_t *pids;
 
 	optind = 1;
@@ -49,12 +55,26 @@ int cmd_show(int argc, char **argv)
 		case -1:
 			return EXIT_USAGE;
 		}
+		if (c == OPT_BY && (!strcmp(optarg, "cgroup") ||
+				    !strcmp(optarg, "process"))) {
+			by_cgroup = !strcmp(optarg, "cgroup");
+			continue;
+		}
+		if (c == OPT_BY)
+			warnx_("show: --by takes process or cgroup, not '%s'", optarg);
 		if (c == OPT_HELP) {
 			fputs(show_help, stdout);
 			return EXIT_OK;
 		}
 		fputs(show_help, stderr);
 		return EXIT_USAGE;
+	}
+	if (by_cgroup) {
+		if (optind < argc) {
+			warnx_("show --by cgroup: takes no PID");
+			return EXIT_USAGE;
+		}
+		return show_cgroups(&o);
 	}
 	pids = parse_pids(argc - optind, argv + optind, "show");
 	if (!pids)

@@ -31,6 +31,7 @@
 #define TRACER_DEV_PATH		"/dev/" TRACER_DEV_NAME
 #define TRACER_PROC_PATH	"/proc/" TRACER_PROC_NAME
 #define TRACER_SYS_PATH		"/sys/module/tracer"
+#define TRACER_CGROUPS_PATH	"/proc/" TRACER_CGROUPS_PROC_NAME
 
 extern const char *progname;
 
@@ -101,7 +102,7 @@ const char *kv_get(const char *s, const char *key, char *out, size_t size);
 void map_warning(void);
 
 /* opts.c: the options of show, run and watch (long options >= 256) */
-enum { OPT_JSON = 256, OPT_CSV, OPT_NOHEADER, OPT_PLAIN, OPT_HELP };
+enum { OPT_JSON = 256, OPT_CSV, OPT_NOHEADER, OPT_PLAIN, OPT_HELP, OPT_BY };
 #define TABLE_LONGOPTS						\
 	{ "human", no_argument, NULL, 'h' },			\
 	{ "sort", required_argument, NULL, 's' },		\
@@ -135,6 +136,33 @@ void json_string(FILE *f, const char *s);
 void csv_field(FILE *f, const char *s);
 void format_human(char *buf, size_t size, uint64_t v);
 void format_rate(char *buf, size_t size, double v, bool bytes, bool human);
+
+/* cgroup.c: cgroups, systemd units, /proc/tracer_cgroups */
+struct cgrow {
+	char path[4096];	/* from the cgroup2 root */
+	unsigned long long procs;
+	unsigned long long c[NCOL];
+};
+
+struct cgtable {
+	struct cgrow *rows;
+	size_t n, cap;
+};
+
+const char *cgroup_root(void);		/* the cgroup2 mount point */
+/* A cgroup directory or path -> its path from the root: 0, or -1. */
+int cgroup_path_of(const char *arg, char *path, size_t size);
+/* A systemd unit's cgroup path (where it will be, if not started): 0, -1. */
+int unit_cgroup(const char *unit, char *path, size_t size);
+const char *cgroup_unit(const char *path);	/* its unit's name, or NULL */
+/* TRACER_ADD_CGROUP / TRACER_REMOVE_CGROUP on fd for path: 0 or errno. */
+int cgroup_request(int fd, const char *path, bool add);
+int cgroups_read(struct cgtable *t, int *err);	/* 0, or -1 and *err */
+int show_cgroups(const struct show_opts *o);	/* show --by cgroup */
+
+/* export.c */
+int cmd_export(int argc, char **argv);
+int cmd_apply(int argc, char **argv);
 
 /* commands */
 int cmd_add(int argc, char **argv);

@@ -80,6 +80,9 @@ case " $got " in *" true "*) ok "completion: 'tracerctl run -- tru' -> true" ;;
 # Output of show, watch (also on a pseudo-terminal) and status against a fake
 # /proc/tracer and /sys/module/tracer, with AddressSanitizer and UBSan.
 if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null; then
+	# Prometheus' promtool checks what export writes.
+	promtool=$(bash -c ". '$TOP/scripts/lib.sh' && promtool" 2>"$tmp/promtool.log") ||
+		{ notok "promtool (Debian's prometheus package)" "$(tail -n 3 "$tmp/promtool.log" | tr '\n' '|')"; promtool=; }
 	san=(-fsanitize=address -fsanitize=undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)
 	if gcc -std=gnu11 -Wall -Wextra -Werror -O1 -g "${san[@]}" -D_GNU_SOURCE \
 		-I"$TOP/src/uapi" -DTRACER_VERSION="\"$(cat "$TOP/VERSION")\"" \
@@ -94,7 +97,7 @@ if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null; then
 			"not ok - "*) rest=${line#not ok - }; notok "fake table: ${rest%% # *}" "${rest#* # }" ;;
 			*) echo "$line" ;;
 			esac
-		done < <("$TOP/tests/tracerctl/fakeenv.sh" "$TOP/tests/tracerctl/fake-checks.sh" \
+		done < <(PROMTOOL=$promtool "$TOP/tests/tracerctl/fakeenv.sh" "$TOP/tests/tracerctl/fake-checks.sh" \
 			"$tmp/tracerctl-san" "$tmp/ptyrun" 2>&1)
 	else
 		notok "sanitizer build (ASan, UBSan)"
