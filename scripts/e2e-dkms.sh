@@ -59,7 +59,7 @@ BOOT_TIMEOUT=${TRACER_E2E_TIMEOUT:-900}
 
 # The cached root file system: bump ROOTFS_REV to rebuild it.
 ROOTFS_REV=3
-ROOTFS_PKGS=systemd-sysv,udev,kmod,dkms,linux-image-amd64,linux-headers-amd64,initramfs-tools,zstd,e2fsprogs,procps,rpm
+ROOTFS_PKGS=systemd-sysv,udev,kmod,dkms,linux-image-amd64,linux-headers-amd64,initramfs-tools,zstd,e2fsprogs,procps,rpm,prometheus-node-exporter,curl
 NEW_KERNEL_PKGS="linux-image-6.12-amd64 linux-headers-6.12-amd64"
 DRACUT_PKGS=dracut
 
@@ -336,6 +336,7 @@ initrds_check "initramfs-tools, $VERSION installed"
 # --- 3. boot it ----------------------------------------------------------------------------
 step "3: boot $K1"
 guest_setup "$K1" 600 root root
+[ -z "$UTILS_DEB" ] || fleet_setup
 boot_start "$K1" boot-6.1
 # Meanwhile (the guest boots from its own image): install the new kernel of step 4.
 rc=0
@@ -347,6 +348,7 @@ if boot_wait boot-6.1; then
 else
 	notok "[$K1] boot reached init" "3 tries; $(logtail "$LOGS/boot-6.1.console" 3)"
 fi
+fleet_unset
 
 # --- 4. a new kernel -----------------------------------------------------------------------
 step "4: install $NEW_KERNEL_PKGS (done while $K1 booted)"

@@ -139,6 +139,52 @@ eq "row of $loop gone after remove" "$(column PID "$loop")" none
 kill "$loop" 2>/dev/null
 wait "$loop" 2>/dev/null
 
+# Fleets (README): a service named in /etc/tracer/monitor.d, monitored by
+# tracer-monitor.service, its counts exported by tracer-export.timer into
+# node_exporter's textfile collector and read from node_exporter over HTTP;
+# they grow as it works, and keep coming after a restart of the unit.
+if [ "${FLEET:-0}" = 1 ]; then
+	UNIT=alloc-demo.service
+	LABELS="{cgroup=\"/system.slice/$UNIT\",unit=\"$UNIT\"}"
+	metrics() { curl -fsS --max-time 5 http://127.0.0.1:9100/metrics 2>/dev/null; }
+	metric() { metrics | awk -v m="$1$LABELS" '$1 == m { print $2 }'; }
+	# wait_metric NAME ABOVE SECONDS: the metric's value once above ABOVE, or ''
+	wait_metric() {
+		local v _
+		for _ in $(seq "$3"); do
+			v=$(metric "$1")
+			if [ -n "$v" ] && [ "$(printf '%.0f' "$v")" -gt "$2" ] 2>/dev/null; then
+				printf '%.0f\n' "$v"
+				return
+			fi
+			sleep 1
+		done
+	}
+	check "tracer-monitor.service applied /etc/tracer/monitor.d" systemctl is-active --quiet tracer-monitor.service
+	check "tracerctl show --by cgroup lists $UNIT" \
+		sh -c "tracerctl show --by cgroup | grep -q '^/system.slice/$UNIT '"
+	v1=$(wait_metric tracer_kmalloc_calls_total 0 120)
+	if [ -n "$v1" ]; then ok "node_exporter /metrics: tracer_kmalloc_calls_total$LABELS = $v1"; else
+		notok "node_exporter /metrics has tracer_kmalloc_calls_total$LABELS" \
+			"$(metrics | grep -c '^tracer_') tracer_ lines; $(systemctl is-active tracer-export.timer prometheus-node-exporter.service | tr '\n' ' ')"
+	fi
+	metrics | grep '^tracer_' | while IFS= read -r line; do say "metric: $line"; done
+	v2=$(wait_metric tracer_kmalloc_calls_total "${v1:-0}" 60)
+	if [ -n "$v2" ]; then ok "the counts grow as the service works: $v1 -> $v2"; else
+		notok "the counts grow as the service works" "still ${v1:-none} after 60 s"; fi
+	pid1=$(systemctl show -P MainPID $UNIT)
+	check "systemctl restart $UNIT" systemctl restart $UNIT
+	pid2=$(systemctl show -P MainPID $UNIT)
+	[ "$pid1" != "$pid2" ] && ok "$UNIT restarted (main PID $pid1 -> $pid2)" ||
+		notok "$UNIT restarted" "main PID $pid1 -> $pid2"
+	v3=$(wait_metric tracer_kmalloc_calls_total "${v2:-0}" 60)
+	if [ -n "$v3" ]; then ok "after the restart the metrics keep coming and growing: $v2 -> $v3"; else
+		notok "after the restart the metrics keep coming" "still ${v2:-none} after 60 s"; fi
+	eq "after the restart its new main process is monitored" \
+		"$(awk -v p="$pid2" 'NR > 1 && $1 == p { print "yes" }' /proc/tracer)" yes
+	metrics | grep "^tracer_.*$UNIT" | while IFS= read -r line; do say "metric: $line"; done
+fi
+
 # Unload and load again (CPU 1 offline around it: QEMU TCG and kprobes).
 cpu1 0
 check "modprobe -r tracer" sh -c 'modprobe -r tracer && test ! -d /sys/module/tracer'

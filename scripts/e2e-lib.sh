@@ -135,6 +135,37 @@ guest_setup() {
 		"$ROOT/etc/systemd/system/multi-user.target.wants/tracer-e2e.service"
 }
 
+# fleet_setup: what README's "Fleets" section has a user do, in $ROOT: a
+# service that allocates (a shell starting a short-lived cat every half
+# second), named in /etc/tracer/monitor.d, and tracer-export.timer enabled;
+# the guest checks (FLEET=1) read its metrics from node_exporter.
+fleet_setup() {
+	cat >"$ROOT/etc/systemd/system/alloc-demo.service" <<-'EOF'
+		[Unit]
+		Description=A service that allocates (tracer-dkms end-to-end test)
+
+		[Service]
+		ExecStart=/bin/sh -c 'while :; do cat /proc/self/status >/dev/null; sleep 0.5; done'
+
+		[Install]
+		WantedBy=multi-user.target
+	EOF
+	ln -sf /etc/systemd/system/alloc-demo.service \
+		"$ROOT/etc/systemd/system/multi-user.target.wants/alloc-demo.service"
+	mkdir -p "$ROOT/etc/tracer/monitor.d" "$ROOT/etc/systemd/system/timers.target.wants"
+	echo 'unit alloc-demo.service' >"$ROOT/etc/tracer/monitor.d/e2e.conf"
+	ln -sf /lib/systemd/system/tracer-export.timer \
+		"$ROOT/etc/systemd/system/timers.target.wants/tracer-export.timer"
+	echo FLEET=1 >>"$ROOT/etc/tracer-e2e.conf"
+}
+
+# fleet_unset: the next boots without the fleet checks.
+fleet_unset() {
+	rm -f "$ROOT/etc/systemd/system/multi-user.target.wants/alloc-demo.service" \
+		"$ROOT/etc/systemd/system/timers.target.wants/tracer-export.timer" \
+		"$ROOT/etc/tracer/monitor.d/e2e.conf"
+}
+
 # vmlinux_of KVER: the uncompressed kernel inside $ROOT's vmlinuz-KVER if it has a
 # PVH entry point (QEMU boots it directly: no decompression under TCG), else the
 # vmlinuz itself.
@@ -232,7 +263,8 @@ report_guest() {
 		*"E2E: not ok - "*)
 			line=${line#*E2E: not ok - }
 			notok "[$2] ${line%% # *}" "${line#* # }"; seen+=1 ;;
-		*"E2E: row: "* | *"E2E: start: "* | *"E2E: missed"* | *"E2E: done"*) note "[$2] ${line#*E2E: }" ;;
+		*"E2E: row: "* | *"E2E: start: "* | *"E2E: missed"* | *"E2E: done"* | *"E2E: metric: "*)
+			note "[$2] ${line#*E2E: }" ;;
 		esac
 	done < <(tr -d '\000' <"$con")
 	if grep -q 'E2E: done' "$con"; then
