@@ -59,6 +59,10 @@ expect_completion() { # WANT WORDS...
 }
 expect_completion "remove run " tracerctl r
 expect_completion "show status " tracerctl s
+expect_completion "export " tracerctl ex
+expect_completion "--cgroup " tracerctl add --cg
+expect_completion "cgroup " tracerctl show --by cg
+expect_completion "--pids " tracerctl export --p
 expect_completion "--help --version " tracerctl --
 expect_completion "kfree kfree_mem " tracerctl show -s kf
 expect_completion "--json " tracerctl status --j
