@@ -205,7 +205,7 @@ if [ "${TRACER_TOOLS_CHECK:-1}" = 1 ] && [ -x "$TOP/tests/tracerctl/host-check.s
 fi
 
 if [ "${TRACER_E2E:-1}" = 1 ] && [ "$do_vm" = 1 ] && [ -x "$TOP/scripts/e2e-dkms.sh" ]; then
-	echo "# --- packages: .deb/.rpm, DKMS install in a Debian VM, reboot, new kernel, purge"
+	echo "# --- packages: .deb/.rpm, apt repository, DKMS in a Debian VM: install, new kernel, upgrade, reboots, dracut, purge, RPM scriptlets"
 	t=$(now)
 	# What is left of TRACER_BUDGET, less a minute for the summary.
 	left=$((budget - (t - T_ALL) - 60))

@@ -160,6 +160,25 @@ host_install() {
 	fi
 }
 
+# promtool: prints the path of Prometheus' promtool, taken out of Debian's
+# prometheus package (downloaded once into the cache; the server is never
+# installed or started).
+promtool() {
+	local dir=$TRACER_CACHE/promtool deb
+	if [ ! -x "$dir/usr/bin/promtool" ]; then
+		mkdir -p "$dir"
+		apt_update_once
+		(cd "$dir" && rm -f prometheus_*.deb &&
+			{ apt-get "${APT_OPTS[@]}" download prometheus >&2 ||
+				{ apt_update_once force && apt-get "${APT_OPTS[@]}" download prometheus >&2; }; }) ||
+			return 1
+		deb=$(ls "$dir"/prometheus_*.deb) && dpkg-deb -x "$deb" "$dir/x" &&
+			mkdir -p "$dir/usr/bin" && mv "$dir/x/usr/bin/promtool" "$dir/usr/bin/" &&
+			rm -rf "$dir/x" "$deb" || return 1
+	fi
+	echo "$dir/usr/bin/promtool"
+}
+
 # --- misc --------------------------------------------------------------------
 
 now() { date +%s; }

@@ -369,7 +369,8 @@ tap_test "tracer unloaded" "still loaded" not_loaded tracer
 
 # Phase 3: a tiny allocation map, and injected allocation failures.
 if [ -z "$SELECT" ]; then
-	tap_test "insmod tracer.ko map_bits=4" "insmod failed" tracer_insmod map_bits=4
+	tap_test "insmod tracer.ko map_bits=4 map_max_bits=4 (a map that never grows)" "insmod failed" \
+		tracer_insmod map_bits=4 map_max_bits=4
 	tap_test "map_bits=4: 64 records, empty" "see above" \
 		map_is "records=0 capacity=64 overflow=0"
 	# 6.18+: the slab allocator kmallocs (and kfrees) blocks of its own in
@@ -383,8 +384,9 @@ if [ -z "$SELECT" ]; then
 	tap_test "helper slab_calls=0" "see above" helper_slab_calls 0
 	tap_test "map_bits=4: empty after the tests (but for the slab allocator's own blocks)" \
 		"see above" map_is_empty
-	run_c_tests fail_alloc_follow_missed
-	tap_test "missed is exactly the one injected follow failure" "see above" missed_is 1
+	run_c_tests fail_alloc_follow_missed reports_capped_in_all
+	tap_test "missed is exactly the one injected follow failure and the 5 reports over max_reports_total" \
+		"see above" missed_is 6
 	tap_test "rmmod tracer.ko (map_bits=4)" "rmmod failed" tracer_rmmod
 	tap_diag "phase 3 done at $(uptime_s) s"
 

@@ -16,6 +16,9 @@
  *		or until SIGTERM: a missing file (ENOENT) or a read cut by an
  *		unload (EIO) is fine, a malformed or short table is not;
  *		prints the counts; exit status 1 on a bad table
+ *        tracer_workload -P
+ *		sleep until killed (the suite runs a set-user-ID copy of this
+ *		program: perm.c)
  * -n runs at the lowest priority (inherited by threads and children), so
  * that the load does not starve insmod/rmmod with one CPU left online.
  */
@@ -203,10 +206,14 @@ static int proc_reader(int secs)
 int main(int argc, char **argv)
 {
 	int opt, hogs = 0, churn = 0, add = 0, reader = 0, nice19 = 0;
+	int sleep_only = 0;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	while ((opt = getopt(argc, argv, "H:faR:n")) != -1) {
+	while ((opt = getopt(argc, argv, "H:faR:nP")) != -1) {
 		switch (opt) {
+		case 'P':
+			sleep_only = 1;
+			break;
 		case 'H':
 			hogs = atoi(optarg);
 			break;
@@ -226,6 +233,8 @@ int main(int argc, char **argv)
 			goto usage;
 		}
 	}
+	while (sleep_only)
+		pause();
 	if (nice19 && setpriority(PRIO_PROCESS, 0, 19))
 		perror("tracer_workload: setpriority");
 	if (hogs > 0)
@@ -238,7 +247,8 @@ usage:
 	fprintf(stderr,
 		"usage: %s [-n] -H nthreads [-f]\n"
 		"       %s -a PID...\n"
-		"       %s [-n] -R secs\n",
-		argv[0], argv[0], argv[0]);
+		"       %s [-n] -R secs\n"
+		"       %s -P\n",
+		argv[0], argv[0], argv[0], argv[0]);
 	return 2;
 }

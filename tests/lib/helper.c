@@ -39,6 +39,7 @@ const char *op_name(uint32_t op)
 		[TTH_OP_RELEASE_SOFTIRQ] = "release_softirq",
 		[TTH_OP_HARDIRQ] = "hardirq",
 		[TTH_OP_SOFTIRQ] = "softirq",
+		[TTH_OP_KMALLOC_FAIL] = "kmalloc_fail",
 	};
 
 	return op < TTH_OP_COUNT && names[op] ? names[op] : "?";

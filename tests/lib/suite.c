@@ -168,3 +168,33 @@ int kmsg_check(int fd, const char *what)
 	close(fd);
 	return found ? -1 : 0;
 }
+
+int kmsg_find(int fd, const char *needle)
+{
+	char rec[2048];
+	ssize_t r;
+	int found = 0;
+
+	if (fd < 0)
+		return -1;
+	for (;;) {
+		r = read(fd, rec, sizeof(rec) - 1);
+		if (r < 0 && errno == EPIPE)	/* overwritten: go on */
+			continue;
+		if (r <= 0)
+			break;
+		rec[r] = 0;
+		found |= !!strstr(rec, needle);
+	}
+	return found;
+}
+
+int race_delay(const char *where, int ms)
+{
+	char buf[64];
+
+	snprintf(buf, sizeof(buf), "%s %d", where, ms);
+	CHECK(!write_str(RACE_DELAY_PATH, buf), "race_delay %s: %s",
+	      buf, strerror(errno));
+	return 0;
+}

@@ -97,6 +97,12 @@ int kernel_at_least(int maj, int min);	/* running kernel >= maj.min */
 int kmsg_open(void);
 /* Fails if the kernel logged a warning since kmsg_open(); closes fd. */
 int kmsg_check(int fd, const char *what);
+/* 1 if a record logged since kmsg_open() (or the last call) has needle. */
+int kmsg_find(int fd, const char *needle);
+
+/* Debug build: every pass through place where waits ms (0: no more). */
+#define RACE_DELAY_PATH	PARAM_DIR "race_delay"
+int race_delay(const char *where, int ms);
 
 /* ------------------------------------------------------------------ */
 /* rows.c: rows of /proc/tracer, expected deltas                      */

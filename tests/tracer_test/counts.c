@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * counts.c - every counted call, exactly: one test per helper operation
- * (kmalloc and its variants of every size class, kfree of NULL and
+ * (kmalloc and its variants of every size class, kmalloc calls that fail,
+ * kfree of NULL and
  * ZERO_SIZE_PTR, schedule, semaphores, mutexes, calls in interrupt context
  * that must not count), each a variant of the same test
  *
@@ -64,6 +65,9 @@ static const struct opcase opcases[] = {
 	  sizeof(TTH_STR) },
 	{ "kfree_sensitive_77", TTH_OP_KFREE_SENSITIVE, K_ALLOC, N_OPS, 77, 0,
 	  77 },
+	/* A failed kmalloc is a call, but allocated nothing: no bytes. */
+	{ "kmalloc_failed_no_bytes", TTH_OP_KMALLOC_FAIL, K_ALLOC_ZERO, N_OPS,
+	  0, 0, 0 },
 	{ "kfree_null", TTH_OP_KFREE_NULL, K_NONE, N_OPS, 0, 0, 0 },
 	{ "kfree_zero_size_ptr", TTH_OP_KFREE_ZERO_PTR, K_NONE, N_OPS, 0, 0, 0 },
 	{ "schedule", TTH_OP_SCHEDULE, K_SCHED, N_OPS, 0, 0, 0 },

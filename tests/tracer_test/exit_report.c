@@ -3,8 +3,12 @@
  * exit_report.c - TRACER_ADD_PROCESS_EX: its errors, FOLLOW_FORKS
  * (children and grandchildren get rows of their own), REPORT_EXIT (the
  * final row of an exited process, read(2) from the file it was added on,
- * with buffers of every size and validity)
+ * with buffers of every size and validity); the caps on queued reports
+ * and their memory charged to the opener's cgroup
  */
+#include <sys/mount.h>
+#include <sys/stat.h>
+
 #include "suite.h"
 
 TEST(ex_errors, 30)
@@ -231,4 +235,158 @@ TEST_ONCE(dev_read_odd_sizes, 60)
 	munmap(m, 2 * pg);
 	close(fd);
 	return reap(pids[0]) || reap(pids[1]) ? -1 : 0;
+}
+
+/*
+ * Exit reports wait in kernel memory until read: max_reports caps one
+ * file, max_reports_total all of them together (more are dropped and
+ * counted in missed).
+ */
+#define CAP_TOTAL	10
+#define CAP_FILES	3
+#define CAP_EACH	5
+
+static int reports_total_cap(int *fds)
+{
+	struct tracer_record rec[CAP_FILES * CAP_EACH];
+	pid_t pids[CAP_EACH];
+	long missed = param_long("missed");
+	int i, got = 0;
+	ssize_t r;
+
+	for (i = 0; i < CAP_FILES; i++)
+		if (queue_records(fds[i], pids, CAP_EACH))
+			return -1;
+	for (i = 0; i < CAP_FILES; i++) {
+		r = read(fds[i], rec, sizeof(rec));
+		CHECK(r >= 0 && r % REC_SIZE == 0, "read: %zd (%s)", r,
+		      r < 0 ? strerror(errno) : "a part of a record");
+		got += r / REC_SIZE;
+	}
+	CHECK(got == CAP_TOTAL, "%d records queued on %d files with max_reports_total=%d",
+	      got, CAP_FILES, CAP_TOTAL);
+	CHECK(param_long("missed") - missed == CAP_FILES * CAP_EACH - CAP_TOTAL,
+	      "missed %+ld, expected %+d", param_long("missed") - missed,
+	      CAP_FILES * CAP_EACH - CAP_TOTAL);
+	return 0;
+}
+
+/* Run by run.sh, which then checks that missed grew by exactly those. */
+TEST_EXPLICIT(reports_capped_in_all, 60)
+{
+	long old = param_long("max_reports_total");
+	int fds[CAP_FILES], i, ret;
+	char buf[32];
+
+	CHECK(old > 0, "no max_reports_total parameter");
+	snprintf(buf, sizeof(buf), "%d", CAP_TOTAL);
+	CHECK(!write_str(PARAM_DIR "max_reports_total", buf), "set max_reports_total: %s",
+	      strerror(errno));
+	for (i = 0; i < CAP_FILES; i++)
+		fds[i] = open(DEV_PATH, O_RDWR | O_CLOEXEC);
+	ret = fds[0] < 0 || fds[1] < 0 || fds[2] < 0 ? -1 : reports_total_cap(fds);
+	for (i = 0; i < CAP_FILES; i++)
+		close(fds[i]);
+	snprintf(buf, sizeof(buf), "%ld", old);
+	CHECK(!write_str(PARAM_DIR "max_reports_total", buf), "restore max_reports_total");
+	return ret;
+}
+
+/*
+ * The entries of processes added with REPORT_EXIT are charged to the
+ * memory cgroup of the file's opener: a process in a cgroup of its own
+ * adds many, its cgroup's memory.current grows by at least their size.
+ */
+#define MEMCG_DIR	"/sys/fs/cgroup"
+#define MEMCG_N		300
+#define MEMCG_MIN	150	/* bytes an entry takes at least */
+
+/*
+ * memory.current, with the charge the CPUs hold in advance for the cgroup
+ * (up to 64 pages each) given back first: lowering memory.high drains
+ * those stocks (and never OOM-kills), which would otherwise hide up to
+ * 256 KiB per CPU of new charges.  The drain of other CPUs is queued, so
+ * give it a moment.
+ */
+static long memcg_current(const char *dir)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "%s/memory.high", dir);
+	if (write_str(path, "0") || write_str(path, "max"))
+		return -1;
+	msleep(100);
+	snprintf(path, sizeof(path), "%s/memory.current", dir);
+	return read_long(path);
+}
+
+static int memcg_opener(const char *dir, pid_t *pids, long *delta)
+{
+	char path[128], buf[16];
+	long before;
+	int fd, i;
+
+	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
+	snprintf(buf, sizeof(buf), "%d", getpid());
+	CHECK(!write_str(path, buf), "move to %s: %s", dir, strerror(errno));
+	fd = open(DEV_PATH, O_RDWR | O_CLOEXEC);
+	CHECK(fd >= 0, "open: %s", strerror(errno));
+	before = memcg_current(dir);
+	for (i = 0; i < MEMCG_N; i++)
+		CHECK_ERR(ex_add(fd, pids[i], TRACER_REPORT_EXIT), 0, "EX report");
+	*delta = memcg_current(dir) - before;
+	for (i = 0; i < MEMCG_N; i++)
+		CHECK_ERR(tr_remove(pids[i]), 0, "remove");
+	close(fd);
+	return 0;
+}
+
+TEST_ONCE(reports_charged_to_opener, 120)
+{
+	char dir[64], ctl[256];
+	pid_t pids[MEMCG_N], opener;
+	long *delta;
+	int i, st;
+
+	if (access(MEMCG_DIR "/cgroup.controllers", F_OK) &&
+	    mount("none", MEMCG_DIR, "cgroup2", 0, NULL))
+		SKIP("no cgroup2 here: %s", strerror(errno));
+	CHECK(read_file(MEMCG_DIR "/cgroup.controllers", ctl, sizeof(ctl)) > 0,
+	      "read cgroup.controllers");
+	if (!strstr(ctl, "memory"))
+		SKIP("no memory controller");
+	CHECK(!write_str(MEMCG_DIR "/cgroup.subtree_control", "+memory"),
+	      "enable the memory controller: %s", strerror(errno));
+	snprintf(dir, sizeof(dir), MEMCG_DIR "/tracer-test.%d", getpid());
+	CHECK(!mkdir(dir, 0755), "mkdir %s: %s", dir, strerror(errno));
+	delta = mmap(NULL, sizeof(*delta), PROT_READ | PROT_WRITE,
+		     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	CHECK(delta != MAP_FAILED, "mmap");
+	for (i = 0; i < MEMCG_N; i++) {
+		pids[i] = fork();
+		CHECK(pids[i] >= 0, "fork: %s", strerror(errno));
+		if (!pids[i]) {
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
+			for (;;)
+				pause();
+		}
+	}
+	fflush(stdout);
+	opener = fork();
+	CHECK(opener >= 0, "fork");
+	if (!opener)
+		_exit(memcg_opener(dir, pids, delta) ? 1 : 0);
+	CHECK(waitpid(opener, &st, 0) == opener && WIFEXITED(st) &&
+	      !WEXITSTATUS(st), "the opener failed");
+	for (i = 0; i < MEMCG_N; i++)
+		kill(pids[i], SIGKILL);
+	for (i = 0; i < MEMCG_N; i++)
+		waitpid(pids[i], NULL, 0);
+	rmdir(dir);
+	diag("memory.current of the opener's cgroup: %+ld bytes for %d entries",
+	     *delta, MEMCG_N);
+	CHECK(*delta >= (long)MEMCG_N * MEMCG_MIN,
+	      "the opener's cgroup was charged %ld bytes for %d entries (at least %d each expected)",
+	      *delta, MEMCG_N, MEMCG_MIN);
+	return 0;
 }

@@ -204,6 +204,9 @@ TEST_ONCE(fail_alloc_no_leak, 120)
 	if (fd < 0)
 		return -1;
 	CHECK_ERR(tr_add(w[0].pid), 0, "add");
+	/* The file's spare entries (charged to its opener) exist from now. */
+	CHECK_ERR(ex_add(fd, w[1].pid, TRACER_ADD_FLAGS), 0, "EX add");
+	CHECK_ERR(tr_remove(w[1].pid), 0, "remove after EX");
 	mon = param_long("monitored");
 	slack = read_long("/sys/kernel/slab/tracer_proc/aliases") ? LEAK_N / 10 : 0;
 	before = cache_settle(-1);

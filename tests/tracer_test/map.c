@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * map.c - the allocation map when it is full (tracer.ko loaded with
- * map_bits=4 by run.sh, which names these tests explicitly): blocks it
- * cannot record are counted as overflow, and kfree_mem stays exact
+ * map.c - the allocation map: it grows with the blocks monitored processes
+ * hold and keeps kfree_mem exact below its cap; it empties (and shrinks)
+ * when nothing is monitored any more; when it is full at its cap
+ * (tracer.ko loaded with map_bits=4 map_max_bits=4 by run.sh, which names
+ * those tests explicitly) blocks it cannot record are counted as overflow,
+ * the kernel log says so, and kfree_mem stays exact for the others
  */
 #include "suite.h"
 
-/* One process keeps many more blocks than the map holds. */
+/* One process keeps many more blocks than the map may hold. */
 TEST_EXPLICIT(map_pressure, 60)
 {
 	const uint64_t n = 1000, sz = 100;
@@ -14,6 +17,8 @@ TEST_EXPLICIT(map_pressure, 60)
 	struct worker p;
 	struct proc_row b;
 	long rec;
+
+	int kmsg = kmsg_open();
 
 	if (map_get(&m0))
 		return -1;
@@ -25,6 +30,13 @@ TEST_EXPLICIT(map_pressure, 60)
 	CHECK_ERR(tr_add(p.pid), 0, "add");
 	if (keep_measured(&p, n, sz) || map_get(&m1))
 		return -1;
+	/* The grow worker finds the cap and says so, naming the fix. */
+	msleep(200);
+	CHECK(kmsg_find(kmsg, "allocation map full") == 1 &&
+	      m1.capacity == m0.capacity,
+	      "no \"allocation map full ... map_max_bits\" in the kernel log, or the map grew (capacity %ld -> %ld) past map_max_bits",
+	      m0.capacity, m1.capacity);
+	close(kmsg);
 	rec = m1.records - m0.records;
 	diag("map: capacity %ld; %ld of %llu kept blocks recorded, %ld overflowed",
 	     m1.capacity, rec, (unsigned long long)n, m1.overflow - m0.overflow);
@@ -220,5 +232,125 @@ TEST_EXPLICIT(map_pressure_concurrent, 120)
 		diag(SLAB_RECORDS_LEFT " %ld", m1.records);
 	for (i = 0; i < 4; i++)
 		worker_kill(&w[i]);
+	return 0;
+}
+
+/* The map's records now, and wait up to 10 s for records == want. */
+static int map_wait_records(long want, struct mapstat *m)
+{
+	int i;
+
+	for (i = 0; i < 100; i++) {
+		if (map_get(m))
+			return -1;
+		if (m->records == want)
+			return 0;
+		msleep(100);
+	}
+	failf("map: %ld records, expected %ld", m->records, want);
+	return -1;
+}
+
+/*
+ * Records of blocks monitored processes never freed outlive them: when
+ * nothing is monitored any more, the map empties (else every kfree on the
+ * machine would look it up for good).
+ */
+TEST(map_emptied_when_unmonitored, 60)
+{
+	const uint64_t n = 100, sz = 64;
+	struct mapstat m;
+	struct worker p;
+
+	CHECK(param_long("monitored") == 0, "%ld processes monitored already",
+	      param_long("monitored"));
+	if (keep_workers(&p, NULL))
+		return -1;
+	CHECK_ERR(tr_add(p.pid), 0, "add");
+	if (keep(&p, n, sz) || map_get(&m))
+		return -1;
+	CHECK(m.records >= (long)n, "map: %ld records for %llu kept blocks",
+	      m.records, (unsigned long long)n);
+	CHECK_ERR(tr_remove(p.pid), 0, "remove");
+	if (map_wait_records(0, &m))
+		return -1;
+	worker_kill(&p);
+	return keep_reset();
+}
+
+#define GROW_N		200000
+#define GROW_STEP	10000
+#define GROW_SZ		97	/* odd: the allocator's own blocks are not */
+
+/*
+ * One process holds 200,000 blocks, three times the map's first table:
+ * the map grows (a worker adds tables) and loses none, and freeing them
+ * gives back every byte in kfree_mem; with nothing monitored it shrinks
+ * back.  Since 6.18 the allocator's own calls in the worker's context add
+ * blocks of theirs (multiples of 8 B): exact modulo those.
+ */
+TEST(map_grows_exact, 240)
+{
+	struct proc_row a, b, c;
+	struct mapstat m0, m1, m;
+	long long kf, kfm;
+	struct worker p;
+	uint64_t i;
+
+	CHECK(param_long("monitored") == 0, "%ld processes monitored already",
+	      param_long("monitored"));
+	if (map_get(&m0))
+		return -1;
+	CHECK(m0.capacity < GROW_N, "map capacity %ld: this test needs the default map",
+	      m0.capacity);
+	if (keep_workers(&p, NULL) || keep_warm(&p, GROW_N, GROW_SZ))
+		return -1;
+	CHECK_ERR(tr_add(p.pid), 0, "add");
+	if (row_need(p.pid, &a))
+		return -1;
+	for (i = 0; i < GROW_N; i += GROW_STEP) {
+		if (keep(&p, GROW_STEP, GROW_SZ))
+			return -1;
+		msleep(20);	/* the grow worker's turn */
+	}
+	if (row_need(p.pid, &b) || map_get(&m1))
+		return -1;
+	diag("map: capacity %ld -> %ld, %ld records for %d kept blocks",
+	     m0.capacity, m1.capacity, m1.records, GROW_N);
+	CHECK(m1.overflow == m0.overflow, "map overflowed (%ld -> %ld) below its cap",
+	      m0.overflow, m1.overflow);
+	CHECK(m1.capacity > m0.capacity && m1.records >= GROW_N,
+	      "map: capacity %ld, %ld records for %d kept blocks", m1.capacity,
+	      m1.records, GROW_N);
+	if (release(&p, GROW_N, 0) || row_need(p.pid, &c))
+		return -1;
+	kf = c.v[C_KFREE] - b.v[C_KFREE];
+	kfm = c.v[C_KFREE_MEM] - b.v[C_KFREE_MEM];
+	if (!kernel_at_least(6, 18)) {
+		CHECK(b.v[C_KMALLOC] - a.v[C_KMALLOC] == GROW_N &&
+		      b.v[C_KMALLOC_MEM] - a.v[C_KMALLOC_MEM] ==
+		      (long long)GROW_N * GROW_SZ,
+		      "keep: kmalloc %+lld, kmalloc_mem %+lld", b.v[C_KMALLOC] - a.v[C_KMALLOC],
+		      b.v[C_KMALLOC_MEM] - a.v[C_KMALLOC_MEM]);
+		CHECK(kf == GROW_N && kfm == (long long)GROW_N * GROW_SZ,
+		      "release: kfree %+lld, kfree_mem %+lld, expected %d, %lld",
+		      kf, kfm, GROW_N, (long long)GROW_N * GROW_SZ);
+	} else {
+		CHECK(kf >= GROW_N && kfm >= (long long)GROW_N * GROW_SZ &&
+		      (kfm - (long long)GROW_N * GROW_SZ) % 8 == 0,
+		      "release: kfree %+lld, kfree_mem %+lld, expected %d, %lld and the allocator's (8 B multiples)",
+		      kf, kfm, GROW_N, (long long)GROW_N * GROW_SZ);
+	}
+	CHECK_ERR(tr_remove(p.pid), 0, "remove");
+	if (map_wait_records(0, &m))
+		return -1;
+	for (i = 0; i < 100 && m.capacity != m0.capacity; i++) {
+		msleep(100);
+		if (map_get(&m))
+			return -1;
+	}
+	CHECK(m.capacity == m0.capacity, "map capacity %ld after the drain, %ld at first",
+	      m.capacity, m0.capacity);
+	worker_kill(&p);
 	return 0;
 }
