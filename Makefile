@@ -77,26 +77,42 @@ vm-shell:
 #   make deb DEB_HOST_ARCH=arm64
 #                         the same with tracer-utils cross-built for arm64 (gcc-aarch64-linux-gnu,
 #                         libc6-dev:arm64; dpkg --add-architecture arm64)
-#   make rpm              build/pkg/rpm/: tracer-dkms-<ver>-1.noarch.rpm, tracer-utils, SRPMs
+#   make rpm              build/pkg/rpm/: tracer-dkms-<ver>-1.noarch.rpm, tracer-utils, the SRPM
+#   make repo             build/pkg/repo/: a signed apt repository of the .debs (scripts/repo.sh;
+#                         REPO_URL, REPO_GNUPGHOME, REPO_KEY: see doc/packaging.md)
 #   make dkms-install     add, build and install this checkout through DKMS (root; KVER=...)
 #   make dkms-remove      remove it from DKMS again
 #   make check-packages   build both, lintian, rpmlint, payload and version checks (no VM)
 #   make e2e-dkms         the whole end-to-end test in a Debian VM (scripts/e2e-dkms.sh)
-.PHONY: deb rpm dkms-source dkms-install dkms-remove check-packages e2e-dkms
+.PHONY: deb rpm repo dkms-source dkms-install dkms-remove check-packages e2e-dkms
 
 PKG_OUT         ?= $(TOP)/build/pkg
 DEB_BUILD_FLAGS ?= -b
 DKMS_NAME       := tracer
-RPM_SPECS       ?= tracer-dkms tracer-utils
+# The project's home: the RPM's URL and Source0, the default REPO_URL. Set it to
+# where the releases are published before publishing packages.
+PROJECT_URL     ?= https://tracer-dkms.invalid
+# Where tracer-utils installs the UAPI header under /usr/include (tools/Makefile says).
+UAPI_HEADER      = $(shell $(MAKE) -s --no-print-directory -C $(TOP)/tools print-uapi-header)
 RPM_PACKAGER    ?= tracer-dkms developers <dev@tracer-dkms.invalid>
 # systemd-rpm-macros' directories, for rpm on a system without that package (Debian)
 RPM_DEFINES     ?= $(if $(shell rpm --eval '%{?_udevrulesdir}' 2>/dev/null),, \
-	--define '_udevrulesdir /usr/lib/udev/rules.d' --define '_modulesloaddir /usr/lib/modules-load.d')
+	--define '_udevrulesdir /usr/lib/udev/rules.d' --define '_unitdir /usr/lib/systemd/system' \
+	--define '_presetdir /usr/lib/systemd/system-preset')
 # What DKMS needs to build the module: the same files in the .deb and the .rpm.
 DKMS_SOURCES     = Makefile VERSION src/Kbuild src/uapi/tracer.h \
 	$(sort $(patsubst $(TOP)/%,%,$(filter-out %.mod.c,$(wildcard $(TOP)/src/*.c)) \
 		$(wildcard $(TOP)/src/*.h)))
 DKMS_TREE        = $(DESTDIR)/usr/src/$(DKMS_NAME)-$(VERSION)
+# make repo: the packages (default: what make deb built, built first if nothing is
+# there), the repository's directory, URL and suite, the signing key's GnuPG home
+# (a throwaway key is made there if it holds none) and the key (default: its first)
+REPO_DEBS       ?= $(foreach d,$(wildcard $(PKG_OUT)/deb/*.deb),$(if $(findstring -dbgsym_,$(d)),,$(d)))
+REPO_OUT        ?= $(PKG_OUT)/repo
+REPO_URL        ?= $(PROJECT_URL)/apt
+REPO_SUITE      ?= stable
+REPO_GNUPGHOME  ?= $(PKG_OUT)/repo-key
+REPO_KEY        ?=
 
 # pkg_tree DIR: copy the checkout's sources (tracked and new files, not ignored ones) to DIR
 define pkg_tree
@@ -125,25 +141,32 @@ deb:
 		$(if $(DEB_HOST_ARCH),--host-arch=$(DEB_HOST_ARCH))
 	@ls -1 $(PKG_OUT)/deb/*.deb
 
-# rpm/*.spec say @VERSION@: the specs in build/pkg/rpm/SPECS (and the SRPMs) carry VERSION.
+# rpm/tracer.spec says @VERSION@ and @URL@: the spec in build/pkg/rpm/SPECS (and the
+# SRPM) carries VERSION and PROJECT_URL.
 rpm:
 	rm -rf $(PKG_OUT)/rpm && mkdir -p $(PKG_OUT)/rpm/SOURCES $(PKG_OUT)/rpm/SPECS
 	$(call pkg_tree,$(PKG_OUT)/rpm/tracer-dkms-$(VERSION))
 	tar -C $(PKG_OUT)/rpm --owner=0 --group=0 -czf \
 		$(PKG_OUT)/rpm/SOURCES/tracer-dkms-$(VERSION).tar.gz tracer-dkms-$(VERSION)
 	rm -rf $(PKG_OUT)/rpm/tracer-dkms-$(VERSION)
-	for s in $(RPM_SPECS); do \
-		sed 's/@VERSION@/$(VERSION)/g' $(TOP)/rpm/$$s.spec >$(PKG_OUT)/rpm/SPECS/$$s.spec && \
-		rpmbuild --nodeps --define '_topdir $(PKG_OUT)/rpm' --define '_smp_mflags -j2' $(RPM_DEFINES) \
-			--define 'packager $(RPM_PACKAGER)' \
-			-ba $(PKG_OUT)/rpm/SPECS/$$s.spec || exit 1; \
-	done
+	sed -e 's/@VERSION@/$(VERSION)/g' -e 's|@URL@|$(PROJECT_URL)|g' $(TOP)/rpm/tracer.spec \
+		>$(PKG_OUT)/rpm/SPECS/tracer.spec
+	rpmbuild --nodeps --define '_topdir $(PKG_OUT)/rpm' --define '_smp_mflags -j2' $(RPM_DEFINES) \
+		--define 'packager $(RPM_PACKAGER)' --define 'uapi_header $(UAPI_HEADER)' \
+		-ba $(PKG_OUT)/rpm/SPECS/tracer.spec
 	@find $(PKG_OUT)/rpm/RPMS $(PKG_OUT)/rpm/SRPMS -name '*.rpm' | sort
+
+repo:
+	$(if $(strip $(REPO_DEBS)),,$(MAKE) -f $(TOP)/Makefile deb PKG_OUT=$(PKG_OUT) &&) \
+	$(TOP)/scripts/repo.sh --out '$(REPO_OUT)' --url '$(REPO_URL)' --suite '$(REPO_SUITE)' \
+		--gnupghome '$(REPO_GNUPGHOME)' $(if $(REPO_KEY),--key '$(REPO_KEY)') \
+		$(or $(strip $(REPO_DEBS)),$(PKG_OUT)/deb/*.deb)
 
 dkms-install:
 	@command -v dkms >/dev/null || { echo "dkms-install: install dkms first (apt-get install dkms)" >&2; exit 1; }
-	@! dpkg -S $(DKMS_TREE) >/dev/null 2>&1 || { echo "dkms-install: $(DKMS_TREE) belongs to" \
-		"an installed package (tracer-dkms); remove it first" >&2; exit 1; }
+	@! dpkg -S $(DKMS_TREE) >/dev/null 2>&1 && ! rpm -qf $(DKMS_TREE) >/dev/null 2>&1 || { \
+		echo "dkms-install: $(DKMS_TREE) belongs to an installed package (tracer-dkms);" \
+		"remove it first" >&2; exit 1; }
 	-dkms remove -m $(DKMS_NAME) -v $(VERSION) --all >/dev/null 2>&1
 	$(MAKE) -f $(TOP)/Makefile dkms-source DESTDIR=
 	dkms add -m $(DKMS_NAME) -v $(VERSION)
@@ -153,8 +176,9 @@ dkms-install:
 
 dkms-remove:
 	@command -v dkms >/dev/null || { echo "dkms-remove: dkms is not installed" >&2; exit 1; }
-	@! dpkg -S $(DKMS_TREE) >/dev/null 2>&1 || { echo "dkms-remove: $(DKMS_TREE) belongs to" \
-		"an installed package: apt purge tracer-dkms" >&2; exit 1; }
+	@! dpkg -S $(DKMS_TREE) >/dev/null 2>&1 && ! rpm -qf $(DKMS_TREE) >/dev/null 2>&1 || { \
+		echo "dkms-remove: $(DKMS_TREE) belongs to an installed package:" \
+		"apt purge tracer-dkms (or dnf/zypper remove)" >&2; exit 1; }
 	if [ -n "$$(dkms status -m $(DKMS_NAME) -v $(VERSION))" ]; then \
 		dkms remove -m $(DKMS_NAME) -v $(VERSION) --all; fi
 	rm -rf $(DKMS_TREE)

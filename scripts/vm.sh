@@ -20,6 +20,8 @@
 #   TRACER_VM_KERNEL    boot this kernel image instead of the cached one of ID
 #   TRACER_VM_PVH=0     boot the bzImage, not the extracted uncompressed (PVH) vmlinux
 #   TRACER_VM_SHELL=1   interactive: serial on this terminal, a shell instead of run.sh
+#   TRACER_TESTS, TRACER_STRESS_SECS, TRACER_TRACERCTL, TRACER_RELOAD_*  passed to the guest's
+#                       run.sh (a part of the suite: TRACER_TESTS="name ...")
 #
 # Exit status: 0 the guest ran run.sh and it returned 0; 1 run.sh failed or the guest died after
 # init; 2 no boot reached init; 124 the hard timeout hit.
@@ -82,6 +84,10 @@ done
 mknod -m 600 "$root/dev/console" c 5 1
 mknod -m 666 "$root/dev/null" c 1 3
 printf '%s\n' "$id" >"$root/etc/kernel-id"
+# The guest suite's selection and lengths, as given to check.sh (tests/run.sh).
+for v in TRACER_TESTS TRACER_STRESS_SECS TRACER_TRACERCTL TRACER_RELOAD_CYCLES TRACER_RELOAD_SECS; do
+	[ -z "${!v:-}" ] || printf 'export %s=%q\n' "$v" "${!v}"
+done >"$root/etc/tracer-env"
 printf 'root:x:0:0:root:/root:/bin/sh\n' >"$root/etc/passwd"
 printf 'root:x:0:\n' >"$root/etc/group"
 find "$moddir" -maxdepth 1 -name '*.ko' -exec cp {} "$root/modules/" \;
@@ -96,6 +102,7 @@ cat >"$root/init" <<EOF
 #!/bin/sh
 export PATH=/tests:/sbin:/usr/sbin:/bin:/usr/bin HOME=/root
 export TRACER_KERNEL_ID='$id' TRACER_KERNEL_RELEASE='$KREL'
+. /etc/tracer-env
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev

@@ -5,15 +5,25 @@
  *
  * The probes use it on every kmalloc return of a monitored process and on
  * every kfree, in any context, PREEMPT_RT included: it takes no lock and
- * never allocates.  It is a fixed array of buckets (one cache line, four
- * slots each), allocated once at load time; an address may live in either
- * of two buckets picked by two hashes, so a lookup reads at most two cache
- * lines and a full table (many live blocks) is the only way to lose a
- * record, which is then counted in map_overflow instead of hidden.
+ * never allocates.  It is a chain of fixed tables of buckets (one cache
+ * line, four slots each); an address may live in either of two buckets of
+ * a table, picked by two hashes, so a lookup reads at most two cache lines
+ * per table.
+ *
+ * The map grows: when the newest table is a quarter full, a worker (never
+ * a probe) adds a table twice its size, up to map_max_bits.  (Two choices
+ * of four slots start to lose records past about half full: the new table
+ * must be there before.)  Tables are only
+ * added while anything is monitored and go when nothing is any more: the
+ * drain worker, which first waits for every probe that may still use them
+ * (an RCU grace period: probes run with preemption off), empties the map
+ * and frees every table but the first.  A record is lost only when every
+ * table is full at the cap; it is counted in map_overflow, and the worker
+ * says so in the kernel log, naming the fix.
  *
  * Most kfree calls free blocks nobody recorded.  A count of records per
  * bucket, in a dense array of its own, lets them leave after reading two
- * integers instead of the eight slots of two buckets.
+ * integers per table instead of the eight slots of two buckets.
  *
  * A slot's address word is its state: 0 (empty), 1 (being filled by an
  * inserter that owns it), or the block's address (a kmalloc address is never
@@ -27,11 +37,16 @@
 #include <linux/cache.h>
 #include <linux/hash.h>
 #include <linux/kprobes.h>
+#include <linux/mutex.h>
+#include <linux/printk.h>
+#include <linux/sched.h>
 #include <linux/vmalloc.h>
+#include <linux/workqueue.h>
 
 #include "internal.h"
 
 #define TRACER_MAP_WAYS		4
+#define TRACER_MAP_TABLES	12
 #define TRACER_SLOT_EMPTY	0UL
 #define TRACER_SLOT_BUSY	1UL
 
@@ -44,47 +59,69 @@ struct tracer_map_bucket {
 	struct tracer_map_slot slot[TRACER_MAP_WAYS];
 } ____cacheline_aligned;
 
-static struct tracer_map_bucket *tracer_map;
-static atomic_t *tracer_map_used;	/* records in each bucket */
-static unsigned int tracer_map_bits;
+struct tracer_map_table {
+	struct tracer_map_bucket *bucket;
+	atomic_t *used;			/* records in each bucket */
+	unsigned int bits;
+	atomic_long_t nr;		/* records in the table */
+};
+
+/* tracer_map[0 .. tracer_map_tables - 1] are in use; the newest is last. */
+static struct tracer_map_table tracer_map[TRACER_MAP_TABLES];
+static unsigned int tracer_map_tables;
+static unsigned int tracer_map_max_bits;
 atomic_long_t tracer_map_nr = ATOMIC_LONG_INIT(0);
 static atomic_long_t tracer_map_nr_overflow = ATOMIC_LONG_INIT(0);
 
-/* The two buckets where @addr may live, as indices. */
-static void tracer_map_buckets(unsigned long addr, unsigned long h[2])
+static unsigned long tracer_map_state;
+#define TRACER_MAP_GROWING	0	/* the grow work is queued */
+#define TRACER_MAP_LOST		1	/* no table had room for a record */
+#define TRACER_MAP_FULL		2	/* said so in the kernel log */
+
+/* Serialises growing, draining and adding a first process (procs.c). */
+DEFINE_MUTEX(tracer_map_mutex);
+
+static void tracer_map_grow(struct work_struct *work);
+static DECLARE_WORK(tracer_map_grow_work, tracer_map_grow);
+
+/* The two buckets of @t where @addr may live, as indices. */
+static void tracer_map_buckets(const struct tracer_map_table *t,
+			       unsigned long addr, unsigned long h[2])
 {
-	h[0] = hash_long(addr, tracer_map_bits);
-	h[1] = hash_long(ror64(addr, 29) ^ addr, tracer_map_bits);
+	h[0] = hash_long(addr, t->bits);
+	h[1] = hash_long(ror64(addr, 29) ^ addr, t->bits);
 	if (h[1] == h[0])
 		h[1] ^= 1;
 }
 
 NOKPROBE_SYMBOL(tracer_map_buckets);
 
-void tracer_map_insert(const void *ptr, size_t size)
+/* How many tables the probes may use now (pairs with tracer_map_grow()). */
+static unsigned int tracer_map_nr_tables(void)
 {
-	unsigned long addr = (unsigned long)ptr;
+	/* Pairs with the release in tracer_map_grow(): tables come zeroed. */
+	return smp_load_acquire(&tracer_map_tables);
+}
+
+NOKPROBE_SYMBOL(tracer_map_nr_tables);
+
+/* Record @addr in table @t if one of its two buckets has room. */
+static bool tracer_map_insert_in(struct tracer_map_table *t,
+				 unsigned long addr, size_t size)
+{
 	struct tracer_map_bucket *b[2];
 	struct tracer_map_slot *s;
 	int empty[2] = { 0, 0 };
 	unsigned long h[2];
 	int i, j, k;
 
-	tracer_map_buckets(addr, h);
-	b[0] = &tracer_map[h[0]];
-	b[1] = &tracer_map[h[1]];
-	for (i = 0; i < 2; i++) {
-		for (j = 0; j < TRACER_MAP_WAYS; j++) {
-			unsigned long a = READ_ONCE(b[i]->slot[j].addr);
-
-			if (a == addr) {
-				/* Left by a free the probes did not see. */
-				WRITE_ONCE(b[i]->slot[j].size, size);
-				return;
-			}
-			empty[i] += a == TRACER_SLOT_EMPTY;
-		}
-	}
+	tracer_map_buckets(t, addr, h);
+	b[0] = &t->bucket[h[0]];
+	b[1] = &t->bucket[h[1]];
+	for (i = 0; i < 2; i++)
+		for (j = 0; j < TRACER_MAP_WAYS; j++)
+			empty[i] += READ_ONCE(b[i]->slot[j].addr) ==
+				    TRACER_SLOT_EMPTY;
 
 	/* The emptier bucket first: it keeps both lightly loaded. */
 	for (k = 0; k < 2; k++) {
@@ -96,17 +133,50 @@ void tracer_map_insert(const void *ptr, size_t size)
 				    TRACER_SLOT_BUSY) != TRACER_SLOT_EMPTY)
 				continue;
 			WRITE_ONCE(s->size, size);
-			atomic_inc(&tracer_map_used[h[i]]);
+			atomic_inc(&t->used[h[i]]);
 			/* Publish the address after the size (pairs with remove). */
 			smp_store_release(&s->addr, addr);
+			atomic_long_inc(&t->nr);
 			atomic_long_inc(&tracer_map_nr);
-			return;
+			return true;
 		}
 	}
-	atomic_long_inc(&tracer_map_nr_overflow);
+	return false;
 }
 
-NOKPROBE_SYMBOL(tracer_map_insert);
+NOKPROBE_SYMBOL(tracer_map_insert_in);
+
+/* Take @addr's record out of table @t: its size, or 0. */
+static size_t tracer_map_remove_in(struct tracer_map_table *t,
+				   unsigned long addr)
+{
+	struct tracer_map_slot *s;
+	unsigned long h[2];
+	size_t size;
+	int i, j;
+
+	tracer_map_buckets(t, addr, h);
+	if (!atomic_read(&t->used[h[0]]) && !atomic_read(&t->used[h[1]]))
+		return 0;
+	for (i = 0; i < 2; i++) {
+		for (j = 0; j < TRACER_MAP_WAYS; j++) {
+			s = &t->bucket[h[i]].slot[j];
+			/* Read the size only after the address (see insert). */
+			if (smp_load_acquire(&s->addr) != addr)
+				continue;
+			size = READ_ONCE(s->size);
+			if (cmpxchg(&s->addr, addr, TRACER_SLOT_EMPTY) != addr)
+				return 0;
+			atomic_dec(&t->used[h[i]]);
+			atomic_long_dec(&t->nr);
+			atomic_long_dec(&tracer_map_nr);
+			return size;
+		}
+	}
+	return 0;
+}
+
+NOKPROBE_SYMBOL(tracer_map_remove_in);
 
 /*
  * Take the record of @ptr out of the map: the size it recorded, or 0 if
@@ -116,34 +186,146 @@ NOKPROBE_SYMBOL(tracer_map_insert);
  */
 size_t tracer_map_remove(const void *ptr)
 {
-	unsigned long addr = (unsigned long)ptr;
-	struct tracer_map_slot *s;
-	unsigned long h[2];
+	unsigned int i, n = tracer_map_nr_tables();
 	size_t size;
-	int i, j;
 
-	tracer_map_buckets(addr, h);
-	if (!atomic_read(&tracer_map_used[h[0]]) &&
-	    !atomic_read(&tracer_map_used[h[1]]))
-		return 0;
-	for (i = 0; i < 2; i++) {
-		for (j = 0; j < TRACER_MAP_WAYS; j++) {
-			s = &tracer_map[h[i]].slot[j];
-			/* Read the size only after the address (see insert). */
-			if (smp_load_acquire(&s->addr) != addr)
-				continue;
-			size = READ_ONCE(s->size);
-			if (cmpxchg(&s->addr, addr, TRACER_SLOT_EMPTY) != addr)
-				return 0;
-			atomic_dec(&tracer_map_used[h[i]]);
-			atomic_long_dec(&tracer_map_nr);
+	for (i = n; i-- > 0;) {
+		size = tracer_map_remove_in(&tracer_map[i], (unsigned long)ptr);
+		if (size)
 			return size;
-		}
 	}
 	return 0;
 }
 
 NOKPROBE_SYMBOL(tracer_map_remove);
+
+void tracer_map_insert(const void *ptr, size_t size)
+{
+	unsigned long addr = (unsigned long)ptr;
+	unsigned int i, n = tracer_map_nr_tables();
+	struct tracer_map_table *t = &tracer_map[n - 1];
+	bool done = false;
+
+	/* A record left by a free the probes did not see goes first. */
+	tracer_map_remove(ptr);
+	for (i = n; i-- > 0 && !done;)
+		done = tracer_map_insert_in(&tracer_map[i], addr, size);
+	if (!done) {
+		atomic_long_inc(&tracer_map_nr_overflow);
+		set_bit(TRACER_MAP_LOST, &tracer_map_state);
+	}
+	/* The newest table a quarter full, or none had room: grow. */
+	if ((!done ||
+	     atomic_long_read(&t->nr) >= (TRACER_MAP_WAYS << t->bits) / 4) &&
+	    !test_and_set_bit(TRACER_MAP_GROWING, &tracer_map_state))
+		queue_work(system_unbound_wq, &tracer_map_grow_work);
+}
+
+NOKPROBE_SYMBOL(tracer_map_insert);
+
+static int tracer_map_table_alloc(struct tracer_map_table *t,
+				  unsigned int bits)
+{
+	t->bucket = vzalloc(array_size(1UL << bits, sizeof(*t->bucket)));
+	t->used = vzalloc(array_size(1UL << bits, sizeof(*t->used)));
+	if (!t->bucket || !t->used) {
+		vfree(t->bucket);
+		vfree(t->used);
+		t->bucket = NULL;
+		t->used = NULL;
+		return -ENOMEM;
+	}
+	t->bits = bits;
+	atomic_long_set(&t->nr, 0);
+	return 0;
+}
+
+static void tracer_map_table_free(struct tracer_map_table *t)
+{
+	vfree(t->bucket);
+	vfree(t->used);
+	t->bucket = NULL;
+	t->used = NULL;
+}
+
+/* Add a table twice the size of the newest, unless that one is the cap. */
+static void tracer_map_grow(struct work_struct *work)
+{
+	struct tracer_map_table *last;
+	unsigned int n;
+
+	bool lost;
+
+	mutex_lock(&tracer_map_mutex);
+	clear_bit(TRACER_MAP_GROWING, &tracer_map_state);
+	lost = test_and_clear_bit(TRACER_MAP_LOST, &tracer_map_state);
+	n = tracer_map_tables;
+	last = &tracer_map[n - 1];
+	if (atomic_long_read(&last->nr) < (TRACER_MAP_WAYS << last->bits) / 4 &&
+	    !lost)
+		goto out;
+	if (last->bits >= tracer_map_max_bits ||
+	    tracer_map_table_alloc(&tracer_map[n], last->bits + 1)) {
+		if (lost && !test_and_set_bit(TRACER_MAP_FULL, &tracer_map_state))
+			pr_warn("allocation map full at %lu records (map_max_bits=%u): kfree_mem undercounts; load the module with a larger map_max_bits\n",
+				tracer_map_capacity(), tracer_map_max_bits);
+		goto out;
+	}
+	/* The probes see the new table only once it is all zeroes. */
+	smp_store_release(&tracer_map_tables, n + 1);
+	pr_debug("allocation map grown to %lu records\n",
+		 tracer_map_capacity());
+out:
+	mutex_unlock(&tracer_map_mutex);
+}
+
+/*
+ * Nothing is monitored any more (procs.c, tracer_map_mutex held, no
+ * process can be added meanwhile): no probe records anything now, so the
+ * records left are of blocks that monitored processes never freed, and
+ * they would keep every kfree on the machine in the slow path.  Empty the
+ * map and shrink it to its first table.  May sleep.
+ */
+void tracer_map_drain(void)
+{
+	struct tracer_map_table *t;
+	unsigned int i, n, b, j;
+
+	lockdep_assert_held(&tracer_map_mutex);
+	/* No probe still holds a process it found before the last left. */
+	synchronize_rcu();
+	n = tracer_map_tables;
+	for (i = 0; i < n; i++) {
+		t = &tracer_map[i];
+		for (b = 0; b < (1U << t->bits) && atomic_long_read(&t->nr);
+		     b++) {
+			for (j = 0; j < TRACER_MAP_WAYS; j++) {
+				unsigned long a;
+
+				/* Published addresses only (see insert). */
+				a = smp_load_acquire(&t->bucket[b].slot[j].addr);
+
+				if (a > TRACER_SLOT_BUSY)
+					tracer_map_remove_in(t, a);
+			}
+			if (!(b % 4096))
+				cond_resched();
+		}
+	}
+	if (n == 1)
+		return;
+	/* Pairs with tracer_map_nr_tables(). */
+	smp_store_release(&tracer_map_tables, 1);
+	/* Every probe that read the old count is done with the tables. */
+	synchronize_rcu();
+	for (i = 1; i < n; i++) {
+		/* A kfree_bulk of a record may have raced with the drain. */
+		atomic_long_sub(atomic_long_read(&tracer_map[i].nr),
+				&tracer_map_nr);
+		tracer_map_table_free(&tracer_map[i]);
+	}
+	clear_bit(TRACER_MAP_FULL, &tracer_map_state);
+}
 
 unsigned long tracer_map_overflow(void)
 {
@@ -152,27 +334,39 @@ unsigned long tracer_map_overflow(void)
 
 unsigned long tracer_map_capacity(void)
 {
-	return (1UL << tracer_map_bits) * TRACER_MAP_WAYS;
+	unsigned long cap = 0;
+	unsigned int i, n = tracer_map_nr_tables();
+
+	for (i = 0; i < n; i++)
+		cap += TRACER_MAP_WAYS << tracer_map[i].bits;
+	return cap;
 }
 
-int tracer_map_init(unsigned int bits)
+int tracer_map_init(unsigned int bits, unsigned int max_bits)
 {
-	tracer_map_bits = bits;
-	tracer_map = vzalloc(array_size(1UL << bits, sizeof(*tracer_map)));
-	tracer_map_used = vzalloc(array_size(1UL << bits,
-					     sizeof(*tracer_map_used)));
-	if (tracer_map && tracer_map_used)
-		return 0;
-	tracer_map_exit();
-	return -ENOMEM;
+	int ret;
+
+	if (max_bits < bits)
+		max_bits = bits;
+	/* The chain holds the first table and each doubling up to the cap. */
+	if (max_bits - bits >= TRACER_MAP_TABLES)
+		max_bits = bits + TRACER_MAP_TABLES - 1;
+	tracer_map_max_bits = max_bits;
+	ret = tracer_map_table_alloc(&tracer_map[0], bits);
+	if (ret)
+		return ret;
+	tracer_map_tables = 1;
+	return 0;
 }
 
 void tracer_map_exit(void)
 {
-	vfree(tracer_map);
-	vfree(tracer_map_used);
-	tracer_map = NULL;
-	tracer_map_used = NULL;
+	unsigned int i;
+
+	cancel_work_sync(&tracer_map_grow_work);
+	for (i = 0; i < tracer_map_tables; i++)
+		tracer_map_table_free(&tracer_map[i]);
+	tracer_map_tables = 0;
 }
 
 #ifdef TRACER_DEBUG

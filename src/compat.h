@@ -15,6 +15,7 @@
 #include <linux/kprobes.h>
 #include <linux/ptrace.h>
 #include <linux/sched.h>
+#include <linux/sched/mm.h>
 #include <linux/tracepoint.h>
 #include <linux/version.h>
 #include <trace/events/kmem.h>
@@ -190,6 +191,24 @@ tracer_entry_return_address(struct pt_regs *regs)
 #define tracer_kretprobe_return_address(ri) ((unsigned long)(ri)->ret_addr)
 #endif
 
+/*
+ * Charge the current task's __GFP_ACCOUNT allocations to @memcg (process
+ * context).  5.10 does not export the per-CPU scope that set_active_memcg()
+ * also names for interrupts: there the task's own is set directly.
+ */
+#if defined(CONFIG_MEMCG) && !TRACER_KERNEL_AT_LEAST(5, 11)
+static inline struct mem_cgroup *
+tracer_set_active_memcg(struct mem_cgroup *memcg)
+{
+	struct mem_cgroup *old = current->active_memcg;
+
+	current->active_memcg = memcg;
+	return old;
+}
+#else
+#define tracer_set_active_memcg(memcg) set_active_memcg(memcg)
+#endif
+
 /* A pointer argument of ioctl, from a 64-bit or a 32-bit caller. */
 static inline void __user *tracer_compat_ptr(unsigned long arg)
 {
@@ -199,6 +218,58 @@ static inline void __user *tracer_compat_ptr(unsigned long arg)
 #endif
 	return (void __user *)arg;
 }
+
+/*
+ * Is @task's program dumpable by its owner?  If not, *@ns is the user
+ * namespace in which ptrace asks for CAP_SYS_PTRACE.  Until 7.x both live
+ * in the mm (under task_lock()); 7.x moved them to task->exec_state (RCU).
+ * Call between tracer_exec_lock() and tracer_exec_unlock().
+ */
+#ifdef TRACER_HAS_EXEC_STATE	/* src/Kbuild: the headers have it */
+#include <linux/sched/exec_state.h>
+static inline void tracer_exec_lock(struct task_struct *task) __acquires(RCU)
+{
+	rcu_read_lock();
+}
+
+static inline void tracer_exec_unlock(struct task_struct *task)
+	__releases(RCU)
+{
+	rcu_read_unlock();
+}
+
+static inline bool tracer_exec_dumpable(struct task_struct *task,
+					struct user_namespace **ns)
+{
+	struct task_exec_state *es = rcu_dereference(task->exec_state);
+
+	*ns = es ? es->user_ns : NULL;
+	return !es || es->dumpable == TASK_DUMPABLE_OWNER;
+}
+#else
+#include <linux/sched/coredump.h>
+#include <linux/sched/task.h>
+static inline void tracer_exec_lock(struct task_struct *task)
+	__acquires(&task->alloc_lock)
+{
+	task_lock(task);
+}
+
+static inline void tracer_exec_unlock(struct task_struct *task)
+	__releases(&task->alloc_lock)
+{
+	task_unlock(task);
+}
+
+static inline bool tracer_exec_dumpable(struct task_struct *task,
+					struct user_namespace **ns)
+{
+	struct mm_struct *mm = task->mm;
+
+	*ns = mm ? mm->user_ns : NULL;
+	return !mm || get_dumpable(mm) == SUID_DUMP_USER;
+}
+#endif
 
 struct tracepoint *tracer_find_tracepoint(const char *name);
 

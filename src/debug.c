@@ -9,7 +9,10 @@
  * refuses the load.
  */
 #include <linux/atomic.h>
+#include <linux/delay.h>
 #include <linux/moduleparam.h>
+#include <linux/string.h>
+#include <linux/sysfs.h>
 
 #include "internal.h"
 
@@ -34,6 +37,64 @@ bool tracer_alloc_fails(void)
 	}
 	return false;
 }
+
+/*
+ * race_delay: "<place> <ms>" makes every pass through that place wait
+ * (tracer_race_delay()), "<place> 0" stops it; reads back every place.
+ * Tests widen a race window with it, so that a fix can be shown to matter.
+ */
+static const char * const tracer_race_names[TRACER_NR_RACES] = {
+	[TRACER_RACE_ADD_CHECKED] = "add_checked",
+	[TRACER_RACE_ADD_LINK] = "add_link",
+};
+
+static unsigned int tracer_race_ms[TRACER_NR_RACES];
+
+void tracer_race_delay(enum tracer_race where)
+{
+	unsigned int ms = READ_ONCE(tracer_race_ms[where]);
+
+	if (!ms)
+		return;
+	if (where == TRACER_RACE_ADD_LINK)
+		mdelay(ms);		/* a spinlock is held */
+	else
+		msleep(ms);
+}
+
+static int tracer_race_set(const char *val, const struct kernel_param *kp)
+{
+	char name[16];
+	unsigned int ms;
+	int i;
+
+	if (sscanf(val, "%15s %u", name, &ms) != 2 || ms > 1000)
+		return -EINVAL;
+	i = match_string(tracer_race_names, TRACER_NR_RACES, name);
+	if (i < 0)
+		return -EINVAL;
+	WRITE_ONCE(tracer_race_ms[i], ms);
+	return 0;
+}
+
+static int tracer_race_get(char *buf, const struct kernel_param *kp)
+{
+	int i, n = 0;
+
+	for (i = 0; i < TRACER_NR_RACES; i++)
+		n += sysfs_emit_at(buf, n, "%s%s %u", i ? ", " : "",
+				   tracer_race_names[i], tracer_race_ms[i]);
+	return n + sysfs_emit_at(buf, n, "\n");
+}
+
+static const struct kernel_param_ops tracer_race_ops = {
+	.set = tracer_race_set,
+	.get = tracer_race_get,
+};
+
+module_param_cb(race_delay, &tracer_race_ops, NULL, 0600);
+MODULE_PARM_DESC(race_delay,
+		 "debug build: \"<place> <ms>\" delays every pass through a place (add_checked, add_link), to widen race windows in tests");
 
 /* Run at load, before the probes: 0 or -EINVAL (the load fails). */
 int __init tracer_selftests(void)

@@ -25,13 +25,17 @@ static void *tracer_exit_fn;	/* the probe matching the kernel's prototype */
 
 /*
  * sched_process_exit runs for every exiting thread after it has dropped
- * signal->live; the thread that finds it zero ends its thread group.
+ * signal->live; the thread that finds it zero ends its thread group.  The
+ * filter comes next, read after that atomic_dec_and_test() (a full
+ * barrier): an add that found the group alive had published the filter
+ * slot before it looked (tracer_procs_add()), so either the add sees the
+ * group dead, or this sees the slot taken and waits for the lock.
  */
 static void tracer_task_exit(struct task_struct *task)
 {
 	struct tracer_proc *p;
 
-	if (!tracer_active() || atomic_read(&task->signal->live))
+	if (atomic_read(&task->signal->live) || !tracer_maybe_tgid(task->tgid))
 		return;
 
 	raw_spin_lock(&tracer_procs_lock);
@@ -62,7 +66,7 @@ static void tracer_exec_probe(void *data, struct task_struct *task,
 {
 	struct tracer_proc *p;
 
-	if (!tracer_active() || !bprm->secureexec)
+	if (!bprm->secureexec || !tracer_maybe_tgid(task->tgid))
 		return;
 	raw_spin_lock(&tracer_procs_lock);
 	p = tracer_proc_find(task_tgid(task));
@@ -71,15 +75,13 @@ static void tracer_exec_probe(void *data, struct task_struct *task,
 	raw_spin_unlock(&tracer_procs_lock);
 }
 
-/* A followed process forked: add the child process (not a new thread). */
-static void tracer_fork_probe(void *data, struct task_struct *parent,
-			      struct task_struct *child)
+/* A followed process forked: add the child process. */
+static void tracer_fork_follow(struct task_struct *parent,
+			       struct task_struct *child)
 {
 	struct tracer_proc *p, *c;
 	struct pid *tgid;
 
-	if (!tracer_active() || !thread_group_leader(child))
-		return;
 	rcu_read_lock();
 	p = tracer_proc_find(task_tgid(parent));
 	if (!p || !(p->flags & TRACER_FOLLOW_FORKS)) {
@@ -93,7 +95,8 @@ static void tracer_fork_probe(void *data, struct task_struct *parent,
 	/* Look again under the lock: the parent may have been removed. */
 	p = tracer_proc_find(task_tgid(parent));
 	if (p && !tracer_proc_find(tgid)) {
-		c = tracer_proc_alloc_atomic();
+		c = p->session ? tracer_session_entry(p->session, true) :
+				 tracer_proc_alloc_atomic();
 		if (c)
 			tracer_proc_link(c, tgid, p->flags, p->session,
 					 p->session && !p->session->closed ?
@@ -102,6 +105,20 @@ static void tracer_fork_probe(void *data, struct task_struct *parent,
 			atomic_long_inc(&tracer_follow_missed);
 	}
 	raw_spin_unlock(&tracer_procs_lock);
+}
+
+/*
+ * A process forked (not a new thread): its child joins the table if the
+ * parent is followed, or if it was born in a monitored cgroup.
+ */
+static void tracer_fork_probe(void *data, struct task_struct *parent,
+			      struct task_struct *child)
+{
+	if (!thread_group_leader(child))
+		return;
+	if (tracer_maybe_tgid(parent->tgid))
+		tracer_fork_follow(parent, child);
+	tracer_cgroup_fork(child);
 }
 
 int tracer_hooks_init(void)

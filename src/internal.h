@@ -8,8 +8,10 @@
  *   procfs.c    /proc/tracer
  *   procs.c     table of monitored processes (RCU hash table), its filter,
  *               adding and removing, who may monitor whom
+ *   perm.c      who may monitor and see which process (ptrace's rule)
  *   session.c   open /dev/tracer files and their exit reports
  *   hooks.c     the fork, exec and exit hooks (sched_process_* tracepoints)
+ *   cgroup.c    monitored cgroups: membership, totals (/proc/tracer_cgroups)
  *   allocmap.c  address -> size map used to account kfree'd bytes
  *   probes.c    kprobe/kretprobe handlers (the hot path)
  *   compat.c    what differs between kernel versions
@@ -23,12 +25,14 @@
 #include <linux/hashtable.h>
 #include <linux/list.h>
 #include <linux/llist.h>
+#include <linux/percpu.h>
 #include <linux/pid.h>
 #include <linux/rcupdate.h>
 #include <linux/refcount.h>
 #include <linux/sched/signal.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
+#include <linux/workqueue.h>
 
 #define TRACER_NAME "tracer"
 
@@ -52,12 +56,31 @@ enum tracer_counter {
  * takes them.
  */
 struct tracer_session {
-	refcount_t ref;			/* the file, and each entry using it */
+	refcount_t ref;			/* the file, each entry using it, refill */
 	bool closed;			/* under tracer_procs_lock */
 	raw_spinlock_t lock;		/* protects exited, queued */
 	struct list_head exited;
 	unsigned int queued;
 	struct pid_namespace *ns;	/* the opener's; dropped at close */
+	struct mem_cgroup *memcg;	/* the opener's: its entries' charge */
+	struct llist_head spare;	/* entries for its processes */
+	atomic_t nr_spare;
+	struct work_struct refill;	/* fills spare, charged to memcg */
+};
+
+/* Counters of a monitored cgroup, one set per CPU. */
+struct tracer_counts {
+	u64 v[TRACER_NR_COUNTERS];
+};
+
+/* A monitored cgroup (cgroup.c): its processes count toward its totals. */
+struct tracer_cgroup {
+	struct list_head node;		/* on the list; tracer_procs_lock */
+	struct cgroup *cgrp;		/* referenced; the new one at restart */
+	atomic_t nr_procs;		/* rows counting toward it */
+	struct tracer_counts __percpu *counts;
+	struct rcu_head rcu;
+	char path[];			/* from the cgroup2 root */
 };
 
 /* One monitored process (thread group), keyed by its TGID struct pid. */
@@ -67,6 +90,7 @@ struct tracer_proc {
 	atomic64_t count[TRACER_NR_COUNTERS];
 	u32 flags;			/* TRACER_FOLLOW_FORKS, TRACER_REPORT_EXIT */
 	struct tracer_session *session;	/* where its exit is reported */
+	struct tracer_cgroup *cg;	/* the monitored cgroup it is in */
 	pid_t ppid, exit_pid;		/* in the session's PID namespace */
 	char comm[TASK_COMM_LEN];	/* at exit */
 	struct list_head exited;	/* on session->exited after exit */
@@ -77,6 +101,8 @@ struct tracer_proc {
 /* procs.c */
 extern atomic_t tracer_nr_procs;
 extern raw_spinlock_t tracer_procs_lock;
+extern struct kmem_cache *tracer_proc_cache;
+extern struct workqueue_struct *tracer_wq;
 int tracer_procs_init(void);
 void tracer_procs_exit(void);
 int tracer_procs_add(pid_t nr, u32 flags, struct tracer_session *s);
@@ -93,13 +119,38 @@ void tracer_proc_link(struct tracer_proc *p, struct pid *tgid, u32 flags,
 void tracer_proc_unhash(struct tracer_proc *p);
 void tracer_proc_unlink(struct tracer_proc *p);
 void tracer_proc_free_rcu(struct rcu_head *head);
+int tracer_proc_link_live(struct tracer_proc *p, struct task_struct *task,
+			  u32 flags, struct tracer_session *s, pid_t ppid);
+void tracer_procs_drop_cgroup(struct tracer_cgroup *cg);
 extern atomic_long_t tracer_follow_missed;
 
 /* Internal flag: added by CAP_SYS_ADMIN (or followed from such a process). */
 #define TRACER_PRIVILEGED	BIT(31)
+/* Internal flag: monitored because it is in a monitored cgroup. */
+#define TRACER_VIA_CGROUP	BIT(30)
+
+/* cgroup.c */
+extern atomic_t tracer_nr_cgroups;
+int tracer_cgroups_init(void);
+void tracer_cgroups_unhook(void);
+void tracer_cgroups_exit(void);
+int tracer_cgroup_add(int fd);
+int tracer_cgroup_remove(int fd);
+void tracer_cgroup_fork(struct task_struct *child);
+void tracer_proc_set_cgroup(struct tracer_proc *p, struct tracer_cgroup *cg);
+struct seq_file;
+void tracer_cgroups_show(struct seq_file *m);
+
+/* perm.c */
+bool tracer_ptrace_allows(struct task_struct *task, bool read);
+int tracer_may_monitor(struct task_struct *task);
+int tracer_may_remove(u32 flags, struct task_struct *task);
+bool tracer_sees_all(void);
 
 /* session.c */
 struct tracer_session *tracer_session_open(void);
+struct tracer_proc *tracer_session_entry(struct tracer_session *s,
+					 bool atomic);
 void tracer_session_close(struct tracer_session *s);
 void tracer_session_put(struct tracer_session *s);
 ssize_t tracer_session_read(struct tracer_session *s, char __user *buf,
@@ -113,12 +164,6 @@ unsigned long tracer_session_dropped(void);
 int tracer_hooks_init(void);
 void tracer_hooks_exit(void);
 
-/* Is anything monitored at all? */
-static inline bool tracer_active(void)
-{
-	return atomic_read(&tracer_nr_procs) != 0;
-}
-
 /*
  * The first test of every probe: a counting filter over global TGID
  * numbers.  tracer_filter[tgid % size] is how many monitored processes
@@ -130,10 +175,14 @@ static inline bool tracer_active(void)
 #define TRACER_FILTER_BITS	15
 extern u16 tracer_filter[1 << TRACER_FILTER_BITS];
 
+static __always_inline bool tracer_maybe_tgid(pid_t tgid)
+{
+	return READ_ONCE(tracer_filter[tgid & (BIT(TRACER_FILTER_BITS) - 1)]);
+}
+
 static __always_inline bool tracer_maybe_current(void)
 {
-	return READ_ONCE(tracer_filter[current->tgid &
-				       (BIT(TRACER_FILTER_BITS) - 1)]);
+	return tracer_maybe_tgid(current->tgid);
 }
 
 /* The monitored process current belongs to, or NULL.  Caller holds RCU. */
@@ -142,15 +191,22 @@ static inline struct tracer_proc *tracer_proc_current(void)
 	return tracer_proc_find(task_tgid(current));
 }
 
+/* Count @v on @p's row and on its cgroup's totals, if it counts toward one. */
 static inline void tracer_count(struct tracer_proc *p, enum tracer_counter c,
 				s64 v)
 {
+	struct tracer_cgroup *cg = READ_ONCE(p->cg);
+
 	atomic64_add(v, &p->count[c]);
+	if (cg)
+		this_cpu_add(cg->counts->v[c], v);
 }
 
 /* allocmap.c */
-int tracer_map_init(unsigned int bits);
+int tracer_map_init(unsigned int bits, unsigned int max_bits);
 void tracer_map_exit(void);
+void tracer_map_drain(void);
+extern struct mutex tracer_map_mutex;
 void tracer_map_insert(const void *ptr, size_t size);
 size_t tracer_map_remove(const void *ptr);
 extern atomic_long_t tracer_map_nr;
@@ -182,15 +238,27 @@ void tracer_procfs_exit(void);
 /* main.c: module parameters the other files read */
 extern unsigned int tracer_maxactive;
 
+/* Places where a test may widen a race window (debug build: race_delay). */
+enum tracer_race {
+	TRACER_RACE_ADD_CHECKED,	/* add: permission checked, may sleep */
+	TRACER_RACE_ADD_LINK,		/* add: group seen alive, lock held */
+	TRACER_NR_RACES
+};
+
 /* debug.c: only in the debug build (TRACER_DEBUG=1) */
 #ifdef TRACER_DEBUG
 #define TRACER_FLAVOUR " (debug build)"
+void tracer_race_delay(enum tracer_race where);
 bool tracer_alloc_fails(void);
 int tracer_selftests(void);
 bool tracer_map_selftest(void);
 #else
 #define TRACER_FLAVOUR ""
-/* The release build has no fault injection. */
+/* The release build has no fault injection and no delays. */
+static inline void tracer_race_delay(enum tracer_race where)
+{
+}
+
 static inline bool tracer_alloc_fails(void)
 {
 	return false;

@@ -22,7 +22,12 @@ MODULE_PARM_DESC(maxactive,
 static unsigned int tracer_map_bits = 14;
 module_param_named(map_bits, tracer_map_bits, uint, 0444);
 MODULE_PARM_DESC(map_bits,
-		 "allocation map of 4 << map_bits records (default 14: 65536 records, 1 MiB)");
+		 "allocation map of 4 << map_bits records at first (default 14: 65536 records, 1 MiB)");
+
+static unsigned int tracer_map_max_bits = 18;
+module_param_named(map_max_bits, tracer_map_max_bits, uint, 0444);
+MODULE_PARM_DESC(map_max_bits,
+		 "the allocation map grows by tables twice as big up to one of 4 << map_max_bits records (default 18: 2 million records in all, 32 MiB)");
 
 /* Events of monitored processes that were lost. */
 static unsigned long tracer_missed(void)
@@ -87,14 +92,15 @@ static int __init tracer_init(void)
 {
 	int ret;
 
-	if (tracer_map_bits < 4 || tracer_map_bits > 24) {
-		pr_err("map_bits must be 4..24\n");
+	if (tracer_map_bits < 4 || tracer_map_bits > 24 ||
+	    tracer_map_max_bits > 26) {
+		pr_err("map_bits must be 4..24, map_max_bits at most 26\n");
 		return -EINVAL;
 	}
 	if (!tracer_maxactive)
 		tracer_maxactive = 1;
 
-	ret = tracer_map_init(tracer_map_bits);
+	ret = tracer_map_init(tracer_map_bits, tracer_map_max_bits);
 	if (ret)
 		return ret;
 	ret = tracer_selftests();
@@ -106,9 +112,12 @@ static int __init tracer_init(void)
 	ret = tracer_hooks_init();
 	if (ret)
 		goto err_procs;
-	ret = tracer_probes_init();
+	ret = tracer_cgroups_init();
 	if (ret)
 		goto err_hooks;
+	ret = tracer_probes_init();
+	if (ret)
+		goto err_cgroups;
 	ret = tracer_procfs_init();
 	if (ret)
 		goto err_probes;
@@ -122,10 +131,13 @@ err_procfs:
 	tracer_procfs_exit();
 err_probes:
 	tracer_probes_exit();
+err_cgroups:
+	tracer_cgroups_unhook();
 err_hooks:
 	tracer_hooks_exit();
 err_procs:
 	tracer_procs_exit();
+	tracer_cgroups_exit();
 err_map:
 	tracer_map_exit();
 	return ret;
@@ -138,10 +150,12 @@ static void __exit tracer_exit(void)
 	tracer_device_exit();
 	tracer_procfs_exit();
 	tracer_probes_exit();
+	tracer_cgroups_unhook();
 	tracer_hooks_exit();
 	missed = tracer_missed();
 	nested = tracer_probes_nested();
 	tracer_procs_exit();
+	tracer_cgroups_exit();
 	pr_info("unloaded; %lu events missed, %lu probe hits in interrupts skipped, %lu allocation records lost\n",
 		missed, nested, tracer_map_overflow());
 	tracer_map_exit();

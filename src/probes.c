@@ -239,8 +239,10 @@ static bool tracer_account_kmalloc(const void *ptr, size_t size)
 	rcu_read_lock_sched_notrace();
 	p = tracer_proc_current();
 	if (p) {
+		/* A failed kmalloc is a call, but allocated nothing. */
 		tracer_count(p, TRACER_KMALLOC, 1);
-		tracer_count(p, TRACER_KMALLOC_MEM, size);
+		if (ptr)
+			tracer_count(p, TRACER_KMALLOC_MEM, size);
 		if (!ZERO_OR_NULL_PTR(ptr))
 			tracer_map_insert(ptr, size);
 	}

@@ -6,11 +6,12 @@
  * reader gets the same text however it reads it (1-byte reads, seeks); the
  * pass reads the table under RCU, a short stretch at a time, so neither
  * the probes nor the writers are ever held up.  Rows show PIDs as
- * the reader's PID namespace sees them; processes it cannot see are left
- * out.  The buffer is sized for every row at open, so the table is
- * formatted once, not again each time seq_file finds its buffer too small,
- * and rows are written without vsnprintf(): the read time grows linearly
- * with the rows, at a few microseconds each.
+ * the reader's PID namespace sees them; processes it cannot see, or may
+ * not watch by ptrace's rule (read mode), are left out.  The buffer is
+ * sized for every row at open, so the table is formatted once, not again
+ * each time seq_file finds its buffer too small, and rows are written
+ * without vsnprintf(): the read time grows linearly with the rows, at a
+ * few microseconds each.
  */
 #include <linux/pid_namespace.h>
 #include <linux/proc_fs.h>
@@ -35,7 +36,24 @@ static const struct {
 struct tracer_show {
 	struct seq_file *m;
 	struct pid_namespace *ns;
+	bool all;		/* the reader may see every row */
 };
+
+/*
+ * Does the reader see @p's row?  Per-process allocation and lock counts
+ * are a side channel, like /proc/PID/io: a reader without CAP_SYS_ADMIN
+ * or CAP_SYS_PTRACE sees only the processes ptrace would let it read
+ * (perm.c).  Caller holds RCU.
+ */
+static bool tracer_show_allowed(struct tracer_proc *p, struct tracer_show *s)
+{
+	struct task_struct *task;
+
+	if (s->all)
+		return true;
+	task = pid_task(p->pid, PIDTYPE_TGID);
+	return task && tracer_ptrace_allows(task, true);
+}
 
 static void tracer_show_row(struct tracer_proc *p, void *arg)
 {
@@ -44,7 +62,7 @@ static void tracer_show_row(struct tracer_proc *p, void *arg)
 	int i;
 
 	BUILD_BUG_ON(ARRAY_SIZE(tracer_columns) != TRACER_NR_COUNTERS);
-	if (!nr)
+	if (!nr || !tracer_show_allowed(p, s))
 		return;
 	/* The bytes of "%-8d %-8llu ... %llu\n": each field padded, a space. */
 	seq_setwidth(s->m, 8);
@@ -60,7 +78,11 @@ static void tracer_show_row(struct tracer_proc *p, void *arg)
 
 static int tracer_proc_show(struct seq_file *m, void *v)
 {
-	struct tracer_show s = { .m = m, .ns = task_active_pid_ns(current) };
+	struct tracer_show s = {
+		.m = m,
+		.ns = task_active_pid_ns(current),
+		.all = tracer_sees_all(),
+	};
 
 	seq_printf(m, TRACER_ROW_FMT, "PID", "kmalloc", "kfree", "kmalloc_mem",
 		   "kfree_mem", "sched", "up", "down", "lock", "unlock");
@@ -83,16 +105,49 @@ static const struct proc_ops tracer_proc_ops = {
 	.proc_release = single_release,
 };
 
+/*
+ * /proc/tracer_cgroups: the totals of the monitored cgroups.  A cgroup's
+ * totals sum many processes' counts; only readers who may see every row of
+ * /proc/tracer see them.
+ */
+static int tracer_cgroups_proc_show(struct seq_file *m, void *v)
+{
+	seq_puts(m, TRACER_CGROUPS_COLUMNS "\n");
+	if (tracer_sees_all())
+		tracer_cgroups_show(m);
+	return 0;
+}
+
+static int tracer_cgroups_proc_open(struct inode *inode, struct file *file)
+{
+	return single_open(file, tracer_cgroups_proc_show, NULL);
+}
+
+static const struct proc_ops tracer_cgroups_proc_ops = {
+	.proc_open = tracer_cgroups_proc_open,
+	.proc_read = seq_read,
+	.proc_lseek = seq_lseek,
+	.proc_release = single_release,
+};
+
 int tracer_procfs_init(void)
 {
-	if (!proc_create(TRACER_PROC_NAME, 0444, NULL, &tracer_proc_ops)) {
-		pr_err("cannot create /proc/%s\n", TRACER_PROC_NAME);
-		return -ENOMEM;
+	if (!proc_create(TRACER_PROC_NAME, 0444, NULL, &tracer_proc_ops))
+		goto err;
+	if (!proc_create(TRACER_CGROUPS_PROC_NAME, 0444, NULL,
+			 &tracer_cgroups_proc_ops)) {
+		remove_proc_entry(TRACER_PROC_NAME, NULL);
+		goto err;
 	}
 	return 0;
+err:
+	pr_err("cannot create /proc/%s and /proc/%s\n", TRACER_PROC_NAME,
+	       TRACER_CGROUPS_PROC_NAME);
+	return -ENOMEM;
 }
 
 void tracer_procfs_exit(void)
 {
+	remove_proc_entry(TRACER_CGROUPS_PROC_NAME, NULL);
 	remove_proc_entry(TRACER_PROC_NAME, NULL);
 }

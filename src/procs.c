@@ -36,7 +36,8 @@ DEFINE_RAW_SPINLOCK(tracer_procs_lock);
 atomic_t tracer_nr_procs = ATOMIC_INIT(0);
 u16 tracer_filter[1 << TRACER_FILTER_BITS];
 
-static struct kmem_cache *tracer_proc_cache;
+struct kmem_cache *tracer_proc_cache;
+struct workqueue_struct *tracer_wq;
 static LLIST_HEAD(tracer_reserve);
 static atomic_t tracer_reserve_nr = ATOMIC_INIT(0);
 atomic_long_t tracer_follow_missed = ATOMIC_LONG_INIT(0);
@@ -94,7 +95,7 @@ struct tracer_proc *tracer_proc_alloc_atomic(void)
 		p = kmem_cache_zalloc(tracer_proc_cache,
 				      GFP_NOWAIT | __GFP_NOWARN);
 	}
-	schedule_work(&tracer_reserve_work);
+	queue_work(tracer_wq, &tracer_reserve_work);
 	return p;
 }
 
@@ -106,9 +107,9 @@ static void tracer_filter_add(struct pid *tgid, int d)
 	WRITE_ONCE(*f, *f + d);
 }
 
-/* Link a new entry; tracer_procs_lock held. */
-void tracer_proc_link(struct tracer_proc *p, struct pid *tgid, u32 flags,
-		      struct tracer_session *s, pid_t ppid)
+/* Link a new entry, its filter slot counted already; lock held. */
+static void __tracer_proc_link(struct tracer_proc *p, struct pid *tgid,
+			       u32 flags, struct tracer_session *s, pid_t ppid)
 {
 	p->pid = get_pid(tgid);
 	p->flags = flags;
@@ -117,17 +118,44 @@ void tracer_proc_link(struct tracer_proc *p, struct pid *tgid, u32 flags,
 		refcount_inc(&s->ref);
 		p->session = s;
 	}
+	if (p->cg)
+		atomic_inc(&p->cg->nr_procs);
 	hash_add_rcu(tracer_procs, &p->node, (unsigned long)tgid);
-	tracer_filter_add(tgid, 1);
 	atomic_inc(&tracer_nr_procs);
 }
+
+/* Link a new entry; tracer_procs_lock held. */
+void tracer_proc_link(struct tracer_proc *p, struct pid *tgid, u32 flags,
+		      struct tracer_session *s, pid_t ppid)
+{
+	tracer_filter_add(tgid, 1);
+	__tracer_proc_link(p, tgid, flags, s, ppid);
+}
+
+/*
+ * Nothing is monitored any more: the records of blocks monitored processes
+ * never freed would keep every kfree in the probes' slow path.  Empty the
+ * allocation map, unless a process was added meanwhile.
+ */
+static void tracer_procs_drain(struct work_struct *work)
+{
+	mutex_lock(&tracer_map_mutex);
+	if (!atomic_read(&tracer_nr_procs))
+		tracer_map_drain();
+	mutex_unlock(&tracer_map_mutex);
+}
+
+static DECLARE_WORK(tracer_drain_work, tracer_procs_drain);
 
 /* Take @p out of the table; tracer_procs_lock held. */
 void tracer_proc_unhash(struct tracer_proc *p)
 {
 	tracer_filter_add(p->pid, -1);
+	if (p->cg)
+		atomic_dec(&p->cg->nr_procs);
 	hash_del_rcu(&p->node);
-	atomic_dec(&tracer_nr_procs);
+	if (atomic_dec_and_test(&tracer_nr_procs))
+		queue_work(tracer_wq, &tracer_drain_work);
 }
 
 /* Unlink @p; tracer_procs_lock held.  Freed after a grace period. */
@@ -138,35 +166,11 @@ void tracer_proc_unlink(struct tracer_proc *p)
 }
 
 /*
- * Who may monitor @task: CAP_SYS_ADMIN (returns 1), or the owner of the
- * target (all of its user and group IDs are the caller's, as ptrace's basic
- * check demands; returns 0).  Else -EPERM.
- */
-static int tracer_may_monitor(struct task_struct *task)
-{
-	const struct cred *cred = current_cred(), *tcred;
-	bool ok;
-
-	if (capable(CAP_SYS_ADMIN))
-		return 1;
-	rcu_read_lock();
-	tcred = __task_cred(task);
-	ok = uid_eq(cred->uid, tcred->euid) && uid_eq(cred->uid, tcred->suid) &&
-	     uid_eq(cred->uid, tcred->uid) && gid_eq(cred->gid, tcred->egid) &&
-	     gid_eq(cred->gid, tcred->sgid) && gid_eq(cred->gid, tcred->gid);
-	rcu_read_unlock();
-	return ok ? 0 : -EPERM;
-}
-
-/*
- * Resolve a PID number of the caller's namespace to a referenced task the
- * caller may monitor; returns tracer_may_monitor()'s verdict.  A thread ID
- * resolves to its thread; callers use its thread group.
+ * Resolve a PID number of the caller's namespace to a referenced task.  A
+ * thread ID resolves to its thread; callers use its thread group.
  */
 static int tracer_get_task(pid_t nr, struct task_struct **task)
 {
-	int ret;
-
 	if (nr <= 0)
 		return -EINVAL;
 	rcu_read_lock();
@@ -174,38 +178,68 @@ static int tracer_get_task(pid_t nr, struct task_struct **task)
 	if (*task)
 		get_task_struct(*task);
 	rcu_read_unlock();
-	if (!*task)
+	return *task ? 0 : -ESRCH;
+}
+
+/*
+ * Link @p for @task's thread group unless it is monitored already or has
+ * ended; tracer_procs_lock held.  The filter slot is published before the
+ * group's liveness is read, with a full barrier: the exit hook of its last
+ * thread reads them the other way round (hooks.c), so either this sees the
+ * group dead, or the hook sees the slot taken and waits for the lock.
+ */
+int tracer_proc_link_live(struct tracer_proc *p, struct task_struct *task,
+			  u32 flags, struct tracer_session *s, pid_t ppid)
+{
+	struct pid *tgid = task_tgid(task);
+
+	if (tracer_proc_find(tgid))
+		return -EEXIST;
+	tracer_filter_add(tgid, 1);
+	smp_mb();	/* the slot, then live; the exit hook: live, then slot */
+	if (!atomic_read(&task->signal->live)) {
+		tracer_filter_add(tgid, -1);
 		return -ESRCH;
-	ret = tracer_may_monitor(*task);
-	if (ret < 0)
-		put_task_struct(*task);
-	return ret;
+	}
+	tracer_race_delay(TRACER_RACE_ADD_LINK);
+	__tracer_proc_link(p, tgid, flags, s, ppid);
+	return 0;
+}
+
+/* A new entry for a process added through @s (NULL: none). */
+static struct tracer_proc *tracer_proc_alloc(struct tracer_session *s,
+					     u32 flags)
+{
+	if (tracer_alloc_fails())
+		return NULL;
+	if (s && (flags & TRACER_REPORT_EXIT))
+		return tracer_session_entry(s, false);
+	return kmem_cache_zalloc(tracer_proc_cache, GFP_KERNEL);
 }
 
 int tracer_procs_add(pid_t nr, u32 flags, struct tracer_session *s)
 {
 	struct task_struct *task;
 	struct tracer_proc *p;
-	struct pid *tgid;
 	pid_t ppid = 0;
 	int ret;
 
 	if (flags & ~TRACER_ADD_FLAGS)
 		return -EINVAL;
 	ret = tracer_get_task(nr, &task);
-	if (ret < 0)
+	if (ret)
 		return ret;
+	ret = tracer_may_monitor(task);
+	if (ret < 0)
+		goto out_task;
 	if (ret)
 		flags |= TRACER_PRIVILEGED;
-	ret = 0;
 
-	p = tracer_alloc_fails() ? NULL :
-		kmem_cache_zalloc(tracer_proc_cache, GFP_KERNEL);
+	p = tracer_proc_alloc(s, flags);
 	if (!p) {
-		put_task_struct(task);
-		return -ENOMEM;
+		ret = -ENOMEM;
+		goto out_task;
 	}
-	tgid = task_tgid(task);
 	if (s) {
 		rcu_read_lock();
 		ppid = pid_nr_ns(task_tgid(rcu_dereference(task->real_parent)),
@@ -213,23 +247,34 @@ int tracer_procs_add(pid_t nr, u32 flags, struct tracer_session *s)
 		rcu_read_unlock();
 	}
 
-	raw_spin_lock(&tracer_procs_lock);
-	if (tracer_proc_find(tgid)) {
-		ret = -EEXIST;
-	} else if (!atomic_read(&task->signal->live)) {
-		/*
-		 * Every thread has passed the exit hook's test already: a row
-		 * added now would never leave.  The lock orders us after it.
-		 */
-		ret = -ESRCH;
-	} else {
-		tracer_proc_link(p, tgid, flags, s, ppid);
-		p = NULL;
+	/* No process is added while the allocation map drains. */
+	mutex_lock(&tracer_map_mutex);
+	/*
+	 * As ptrace_attach(): the check and the link under the target's
+	 * exec lock.  An exec that raises its privileges is then wholly
+	 * before them (the check sees its credentials) or after them (its
+	 * hook sees the row and takes it out, unless root added it).
+	 */
+	ret = mutex_lock_interruptible(&task->signal->cred_guard_mutex);
+	if (ret)
+		goto out_map;
+	if (!(flags & TRACER_PRIVILEGED) && !tracer_ptrace_allows(task, false)) {
+		ret = -EPERM;
+		goto out_cred;
 	}
+	tracer_race_delay(TRACER_RACE_ADD_CHECKED);
+	raw_spin_lock(&tracer_procs_lock);
+	ret = tracer_proc_link_live(p, task, flags, s, ppid);
 	raw_spin_unlock(&tracer_procs_lock);
-
+	if (!ret)
+		p = NULL;
+out_cred:
+	mutex_unlock(&task->signal->cred_guard_mutex);
+out_map:
+	mutex_unlock(&tracer_map_mutex);
 	if (p)
 		kmem_cache_free(tracer_proc_cache, p);
+out_task:
 	put_task_struct(task);
 	return ret;
 }
@@ -238,20 +283,49 @@ int tracer_procs_remove(pid_t nr)
 {
 	struct task_struct *task;
 	struct tracer_proc *p;
+	u32 flags;
 	int ret;
 
 	ret = tracer_get_task(nr, &task);
-	if (ret < 0)
+	if (ret)
 		return ret;
+	rcu_read_lock();
+	p = tracer_proc_find(task_tgid(task));
+	flags = p ? p->flags : 0;
+	rcu_read_unlock();
+	ret = p ? tracer_may_remove(flags, task) : tracer_may_monitor(task);
+	if (ret < 0)
+		goto out;
 
 	raw_spin_lock(&tracer_procs_lock);
 	p = tracer_proc_find(task_tgid(task));
 	if (p)
 		tracer_proc_unlink(p);
 	raw_spin_unlock(&tracer_procs_lock);
-
+	ret = p ? 0 : -ENOENT;
+out:
 	put_task_struct(task);
-	return p ? 0 : -ENOENT;
+	return ret;
+}
+
+/*
+ * A monitored cgroup goes: the rows it brought leave, the others count
+ * toward no cgroup any more.  tracer_procs_lock held.
+ */
+void tracer_procs_drop_cgroup(struct tracer_cgroup *cg)
+{
+	struct tracer_proc *p;
+	struct hlist_node *tmp;
+	int bkt;
+
+	hash_for_each_safe(tracer_procs, bkt, tmp, p, node) {
+		if (p->cg != cg)
+			continue;
+		if (p->flags & TRACER_VIA_CGROUP)
+			tracer_proc_unlink(p);
+		else
+			tracer_proc_set_cgroup(p, NULL);
+	}
 }
 
 /*
@@ -310,9 +384,14 @@ static void tracer_procs_free_cache(void)
 int tracer_procs_init(void)
 {
 	BUILD_BUG_ON(TRACER_NR_COUNTERS != TRACER_NR_COLUMNS);
-	tracer_proc_cache = KMEM_CACHE(tracer_proc, 0);
-	if (!tracer_proc_cache)
+	tracer_wq = alloc_workqueue("tracer", WQ_UNBOUND, 0);
+	if (!tracer_wq)
 		return -ENOMEM;
+	tracer_proc_cache = KMEM_CACHE(tracer_proc, 0);
+	if (!tracer_proc_cache) {
+		destroy_workqueue(tracer_wq);
+		return -ENOMEM;
+	}
 	tracer_reserve_fill(NULL);
 	return 0;
 }
@@ -329,7 +408,12 @@ void tracer_procs_exit(void)
 		tracer_proc_unlink(p);
 	raw_spin_unlock(&tracer_procs_lock);
 
-	/* The RCU callbacks are this module's code and use the cache. */
+	/*
+	 * The RCU callbacks are this module's code and use the cache; so do
+	 * the work items (spare entries, the map's drain), which may hold
+	 * the last reference of a session.
+	 */
 	rcu_barrier();
+	destroy_workqueue(tracer_wq);
 	tracer_procs_free_cache();
 }

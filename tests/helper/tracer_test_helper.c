@@ -39,6 +39,7 @@
 #include <linux/tracepoint.h>
 #include <linux/uaccess.h>
 #include <linux/version.h>
+#include <linux/vmalloc.h>
 #include <trace/events/kmem.h>
 
 #include "tracer_test_helper.h"
@@ -49,7 +50,7 @@ static char tth_src[TTH_SRC_MAX];
 /* Blocks kept by TTH_OP_KEEP until TTH_OP_RELEASE*; owned by whoever
  * holds tth_keep_busy (no lock: a mutex would be counted).
  */
-static void *tth_kept[TTH_KEEP_MAX];
+static void **tth_kept;	/* TTH_KEEP_MAX, vmalloc()ed at load */
 static unsigned int tth_nkept;
 static atomic_t tth_keep_busy = ATOMIC_INIT(0);
 
@@ -197,6 +198,23 @@ static void tth_schedule(u64 n)
 
 	for (i = 0; i < n; i++)
 		schedule();
+}
+
+/* n kmalloc() calls that fail: each one a call, no byte allocated. */
+static int tth_kmalloc_fail(u64 n)
+{
+	size_t size = TTH_FAIL_SIZE;
+	void *p;
+	u64 i;
+
+	OPTIMIZER_HIDE_VAR(size);
+	for (i = 0; i < n; i++) {
+		p = kmalloc(size, GFP_KERNEL | __GFP_NOWARN);
+		kfree(p);	/* of NULL, as it must be: not counted */
+		if (p)
+			return -EEXIST;
+	}
+	return 0;
 }
 
 static int tth_sema(u64 n)
@@ -687,6 +705,8 @@ static int tth_run(struct tth_req *r)
 		return 0;
 	case TTH_OP_SEMA:
 		return tth_sema(r->n);
+	case TTH_OP_KMALLOC_FAIL:
+		return tth_kmalloc_fail(r->n);
 	case TTH_OP_MUTEX:
 		return tth_mutex(r->n);
 	case TTH_OP_KEEP:
@@ -755,10 +775,19 @@ static struct miscdevice tth_dev = {
 
 static int __init tth_init(void)
 {
+	int ret;
+
 	BUILD_BUG_ON(TTH_LARGE_CONST_SIZE <= KMALLOC_MAX_CACHE_SIZE);
 	BUILD_BUG_ON(TTH_CONST_SIZE > KMALLOC_MAX_CACHE_SIZE);
+
 	memset(tth_src, 'x', sizeof(tth_src));
-	return misc_register(&tth_dev);
+	tth_kept = vzalloc(array_size(TTH_KEEP_MAX, sizeof(*tth_kept)));
+	if (!tth_kept)
+		return -ENOMEM;
+	ret = misc_register(&tth_dev);
+	if (ret)
+		vfree(tth_kept);
+	return ret;
 }
 
 static void __exit tth_exit(void)
@@ -767,6 +796,7 @@ static void __exit tth_exit(void)
 	if (tth_sc_on)
 		tth_sc_unregister();
 	tth_free_kept();
+	vfree(tth_kept);
 }
 
 module_init(tth_init);

@@ -34,7 +34,8 @@
 #define TTH_N_MAX		0x1000000U	/* max iterations (2^24) */
 #define TTH_SIZE_MAX		0x100000U	/* max bytes per block (1 MiB) */
 #define TTH_SRC_MAX		4096	/* max size for kmemdup/kstrndup */
-#define TTH_KEEP_MAX		8192	/* max blocks kept at once */
+#define TTH_KEEP_MAX		262144	/* max blocks kept at once */
+#define TTH_FAIL_SIZE		0x40000000ULL	/* no kmalloc gives 1 GiB */
 
 enum tth_op {
 	TTH_OP_NOP = 0,			/* nothing: baseline */
@@ -63,6 +64,7 @@ enum tth_op {
 	TTH_OP_RELEASE_SOFTIRQ,		/* same, from a tasklet */
 	TTH_OP_HARDIRQ,			/* n * (kmalloc+kfree, up) in irq */
 	TTH_OP_SOFTIRQ,			/* n * (kmalloc+kfree, up) in BH */
+	TTH_OP_KMALLOC_FAIL,		/* n * kmalloc(TTH_FAIL_SIZE): NULL */
 	TTH_OP_COUNT
 };
 

@@ -29,6 +29,7 @@ static const char *const ops[TTH_OP_COUNT] = {
 	"kmalloc_node_var", "kmemdup", "kstrndup", "kstrdup_const",
 	"kfree_sensitive", "kfree_null", "kfree_zero_ptr", "schedule", "sema",
 	"mutex", "keep", "release", "release_softirq", "hardirq", "softirq",
+	"kmalloc_fail",
 };
 
 int main(int argc, char **argv)
