@@ -34,7 +34,7 @@
 static LIST_HEAD(tracer_cgroups);		/* under tracer_procs_lock */
 static DEFINE_MUTEX(tracer_cgroup_mutex);	/* serialises add, remove */
 atomic_t tracer_nr_cgroups = ATOMIC_INIT(0);
-static struct tracepoint *tracer_attach_tp, *tracer_mkdir_tp;
+static bool tracer_cgroups_hooked;		/* its tracepoints are */
 
 /* The monitored cgroup @cgrp is in or below; tracer_procs_lock held. */
 static struct tracer_cgroup *tracer_cgroup_find(struct cgroup *cgrp)
@@ -314,7 +314,7 @@ int tracer_cgroup_add(int fd)
 
 	if (!capable(CAP_SYS_ADMIN))
 		return -EPERM;
-	if (!tracer_attach_tp)
+	if (!tracer_cgroups_hooked)
 		return -EOPNOTSUPP;
 	cgrp = tracer_cgroup_from_fd(fd);
 	if (IS_ERR(cgrp))
@@ -411,46 +411,32 @@ void tracer_cgroups_show(struct seq_file *m)
 	mutex_unlock(&tracer_cgroup_mutex);
 }
 
+static struct tracer_tp_hook tracer_cgroup_hooks[] = {
+	{ .name = "cgroup_attach_task", .fn = tracer_attach_probe },
+	{ .name = "cgroup_mkdir", .fn = tracer_mkdir_probe },
+};
+
 int tracer_cgroups_init(void)
 {
-	int ret;
-
 	BUILD_BUG_ON(!TRACER_TP_PROTO_IS(cgroup_attach_task,
 					 tracer_attach_probe));
 	BUILD_BUG_ON(!TRACER_TP_PROTO_IS(cgroup_mkdir, tracer_mkdir_probe));
-	tracer_attach_tp = tracer_find_tracepoint("cgroup_attach_task");
-	tracer_mkdir_tp = tracer_find_tracepoint("cgroup_mkdir");
-	if (!tracer_attach_tp || !tracer_mkdir_tp)
-		goto none;
-	ret = tracepoint_probe_register(tracer_attach_tp, tracer_attach_probe,
-					NULL);
-	if (ret)
-		goto none;
-	ret = tracepoint_probe_register(tracer_mkdir_tp, tracer_mkdir_probe,
-					NULL);
-	if (ret) {
-		tracepoint_probe_unregister(tracer_attach_tp,
-					    tracer_attach_probe, NULL);
-		tracepoint_synchronize_unregister();
-		goto none;
+	if (tracer_tp_hook(tracer_cgroup_hooks, ARRAY_SIZE(tracer_cgroup_hooks))) {
+		/* Not fatal: processes are still monitored; cgroups are not. */
+		pr_warn("cgroup tracepoints not available: cgroup monitoring disabled\n");
+		return 0;
 	}
-	return 0;
-none:
-	/* Not fatal: processes are still monitored; cgroups are not. */
-	pr_warn("cgroup tracepoints not available: cgroup monitoring disabled\n");
-	tracer_attach_tp = NULL;
+	tracer_cgroups_hooked = true;
 	return 0;
 }
 
 /* Unhook; the table is empty and no probe runs any more. */
 void tracer_cgroups_unhook(void)
 {
-	if (!tracer_attach_tp)
-		return;
-	tracepoint_probe_unregister(tracer_mkdir_tp, tracer_mkdir_probe, NULL);
-	tracepoint_probe_unregister(tracer_attach_tp, tracer_attach_probe,
-				    NULL);
-	tracepoint_synchronize_unregister();
+	if (tracer_cgroups_hooked)
+		tracer_tp_unhook(tracer_cgroup_hooks,
+				 ARRAY_SIZE(tracer_cgroup_hooks));
+	tracer_cgroups_hooked = false;
 }
 
 /* Forget every cgroup; the table is empty, RCU callbacks done. */

@@ -291,8 +291,14 @@ TEST(cgroup_members_exact, 120)
 		       "child forked in the cgroup"))
 		return -1;
 
-	/* w2 leaves: its row goes, its counts stay in the totals. */
-	if (cg_need(c.rel, &t) || cg_move(CG_ROOT, w2.pid) ||
+	/*
+	 * w2 leaves: its row goes, its counts stay in the totals.  Every
+	 * member asleep first, past its last schedule(): from then on the
+	 * totals stand still, sched included.
+	 */
+	if (worker_asleep(&w1) || worker_asleep(&w2) ||
+	    slot_asleep(child, cpid) ||
+	    cg_need(c.rel, &t) || cg_move(CG_ROOT, w2.pid) ||
 	    row_is(w2.pid, 0, "migrated out") || cg_need(c.rel, &t2))
 		return -1;
 	for (i = 1; i < NCOL; i++)
@@ -395,6 +401,7 @@ TEST(cgroup_restart, 60)
 	CHECK(!mkdir(c.dir, 0755), "mkdir %s again: %s", c.dir, strerror(errno));
 	if (worker_start(&w2, 1) || pin(w2.pid, 0) ||
 	    slot_op(w2.sl[0], TTH_OP_KMALLOC_VAR, 300, 50, 0) ||
+	    worker_asleep(&w2) ||
 	    cg_move(c.dir, w2.pid) || row_is(w2.pid, 1, "after the restart") ||
 	    cg_need(c.rel, &t2))
 		return -1;
