@@ -13,7 +13,8 @@
 #                                        of each kind on purpose (KASAN out-of-bounds and
 #                                        use-after-free, PROVE_RCU, lockdep, atomic sleep, list,
 #                                        UBSAN, WARN, a kmemleak leak): passes only if every one
-#                                        of them is caught
+#                                        of them is caught (the module:
+#                                        tests/debug-selftest/)
 #
 # Fails on: the suite's failures; any KASAN, KFENCE, lockdep, RCU, atomic-sleep, list, debug
 # objects or UBSAN report; any other WARNING/BUG/Oops/panic; a kmemleak report whose backtrace
@@ -29,8 +30,9 @@
 # minimum of work done) and TRACER_TESTS (passed to the guest suite), TRACER_CACHE,
 # TRACER_REFRESH.
 #
-# Prints "ok - ..."/"not ok - ..." lines and last, alone, "N passed, N failed".
-# Exit status 0 only if nothing failed.
+# Prints TAP (scripts/tap.sh): "ok N - ..."/"not ok N - ... # why" lines, the guest suite's
+# numbered on as ours, the plan, and last, alone, "N passed, N failed". Exit status 0 only if
+# nothing failed.
 #
 # Measured here (2 shared cores, TCG): cold kernel build 26 min; boot to init 20-45 s; the suite
 # about 12-14 min (30 s stress); kmemleak scans 1-2 min; the whole target 17 min with the kernel
@@ -43,129 +45,7 @@ set -uo pipefail
 # cache of its own whose 6.1 entry is the debug kernel (it is a 6.1 kernel).
 VM_ID=6.1
 
-passed=0 failed=0
-timings=()
-t_all=$(now)
-ok() { passed=$((passed + 1)); echo "ok - $*"; }
-notok() { failed=$((failed + 1)); echo "not ok - $*"; }
-indent() { sed 's/^/#   /'; }
-timed() { timings+=("$(printf '%-24s %s' "$1" "$(fmt_secs $(($(now) - $2)))")"); }
-finish() {
-	echo
-	if [ "${#timings[@]}" -gt 0 ]; then
-		echo "# time per step:"
-		printf '#   %s\n' "${timings[@]}"
-		printf '#   %-24s %s\n' total "$(fmt_secs $(($(now) - t_all)))"
-	fi
-	[ -z "${out:-}" ] || echo "# logs, console, modules: $out"
-	echo "$passed passed, $failed failed"
-	[ "$failed" -eq 0 ]
-	exit
-}
-
-# write_selftest_module: the C source of tracer_debug_selftest.ko (TRACER_DEBUG_SELFTEST=1). On
-# load it makes one report of each kind the debug kernel must catch; the wrapper removes it
-# again, and what it leaked is then found by kmemleak with bare module addresses.
-write_selftest_module() {
-	cat <<'EOF'
-// SPDX-License-Identifier: GPL-2.0
-/* tracer_debug_selftest: bugs on purpose, for `TRACER_DEBUG_SELFTEST=1 make check-debug` */
-#include <linux/kernel.h>
-#include <linux/list.h>
-#include <linux/module.h>
-#include <linux/mutex.h>
-#include <linux/preempt.h>
-#include <linux/rcupdate.h>
-#include <linux/slab.h>
-#include <linux/string.h>
-
-/* Run-time indexes: the compiler cannot see the bugs. */
-static int oob = 13;
-module_param(oob, int, 0444);
-static int idx = 4;
-module_param(idx, int, 0444);
-
-static DEFINE_MUTEX(tds_a);
-static DEFINE_MUTEX(tds_b);
-static int __rcu *tds_rcu;
-static int tds_arr[4];
-static LIST_HEAD(tds_list);
-static struct list_head tds_entry;
-
-static int __init tds_init(void)
-{
-	char *p, *q[2];
-	int i;
-
-	/* PROVE_RCU: rcu_dereference() outside a read-side section */
-	pr_info("rcu: %p\n", rcu_dereference(tds_rcu));
-	/*
-	 * lockdep: A then B, B then A.  Early: lockdep turns itself off after
-	 * its first report, and after a KASAN report (a taint that makes it
-	 * unreliable).
-	 */
-	mutex_lock(&tds_a);
-	mutex_lock(&tds_b);
-	mutex_unlock(&tds_b);
-	mutex_unlock(&tds_a);
-	mutex_lock(&tds_b);
-	mutex_lock(&tds_a);
-	mutex_unlock(&tds_a);
-	mutex_unlock(&tds_b);
-	/* DEBUG_ATOMIC_SLEEP */
-	preempt_disable();
-	might_sleep();
-	preempt_enable();
-	/* DEBUG_LIST: the same entry added twice */
-	list_add(&tds_entry, &tds_list);
-	list_add(&tds_entry, &tds_list);
-	list_del(&tds_entry);
-	/* UBSAN (and KASAN: a global's redzone): index out of bounds */
-	pr_info("arr: %d\n", tds_arr[idx]);
-	/*
-	 * KASAN: out of bounds, then use after free.  Two blocks allocated
-	 * back to back: KFENCE may take one (it samples an allocation now and
-	 * then, and does not see small overruns), not both.
-	 */
-	q[0] = kmalloc(oob, GFP_KERNEL);
-	q[1] = kmalloc(oob, GFP_KERNEL);
-	for (i = 0; i < 2; i++) {
-		if (!q[i])
-			continue;
-		pr_info("oob: %d\n", READ_ONCE(q[i][oob]));
-		kfree(q[i]);
-		pr_info("uaf: %d\n", READ_ONCE(q[i][0]));
-	}
-	/* kmemleak: blocks nobody points to */
-	for (i = 0; i < 8; i++) {
-		p = kmalloc(64 + 32 * i, GFP_KERNEL);
-		if (p)
-			memset(p, 0x5a, 64);
-	}
-	/* a plain warning */
-	WARN(1, "tracer_debug_selftest: a warning on purpose\n");
-	return 0;
-}
-
-static void __exit tds_exit(void)
-{
-}
-
-module_init(tds_init);
-module_exit(tds_exit);
-MODULE_LICENSE("GPL");
-MODULE_DESCRIPTION("check-debug self-test: bugs on purpose");
-EOF
-}
-
 # --- judging the console ----------------------------------------------------------------
-
-# last_boot LOG: the console of the last boot vm.sh made (everything after its last "=== vm.sh:
-# ... boot N/M:" line), carriage returns removed
-last_boot() {
-	tr -d '\r' <"$1" | awk '/^=== vm.sh: .* boot [0-9]+\/[0-9]+:/ { n = 0; delete l; next }
-		{ l[n++] = $0 } END { for (i = 0; i < n; i++) print l[i] }'
-}
 
 # The kinds of kernel reports, in order: a report counts in the first kind whose pattern its
 # first line matches. Only kernel lines ("[   12.345678] ...") are looked at.
@@ -245,73 +125,56 @@ ours() {
 # (and FOUND[leak]: leaks of our modules)
 declare -A FOUND=()
 judge() {
-	local con=$1 kind text gp gf grc n_ours=0 n_other=0 blk b before after
-	# the suite
+	local con=$1 kind text grc n_ours=0 n_other=0 blk b before after
+	# the suite: its results are ours
 	if ! grep -q '^TRACER-GUEST: init' "$con"; then
-		notok "guest booted to init"
-		tail -n 40 "$con" | sed 's/^/#   /'
+		tail -n 40 "$con" | tap_indent
+		tap_not_ok "guest booted to init"
 	else
-		ok "guest booted to init ($(marker "$con" 'begin kernel '))"
+		tap_ok "guest booted to init ($(marker "$con" 'begin kernel '))"
 	fi
-	read -r gp gf < <(awk '/^[0-9]+ passed, [0-9]+ failed$/ { p = $1; f = $3 }
-		END { print (p == "" ? "-" : p), (f == "" ? "-" : f) }' "$con")
 	grc=$(marker "$con" 'suite rc=' | cut -d' ' -f1)
-	grep -E '^not ok' "$con" | sed 's/^/#   [guest] /'
-	if [ "$gp" != - ] && [ -n "$grc" ]; then
-		passed=$((passed + gp))
-		failed=$((failed + gf))
-		echo "# guest suite: $gp passed, $gf failed (run.sh exit $grc, $(marker "$con" 'suite rc=[0-9]* seconds=')s)"
-		[ "$grc" = 0 ] || [ "$gf" != 0 ] || notok "guest suite exit status $grc with no failed test"
+	if tap_import -q -r "$grc" "guest suite" "$con"; then
+		tap_diag "guest suite: $TAP_SUB_PASS passed, $TAP_SUB_FAIL failed (run.sh exit $grc," \
+			"$(marker "$con" 'suite rc=[0-9]* seconds=')s)"
 	else
-		notok "guest suite completed (no summary line or no exit status: guest died?)"
-		tail -n 40 "$con" | sed 's/^/#   /'
+		tail -n 40 "$con" | tap_indent
 	fi
-	grep -q '^TRACER-DEBUG: end rc=' "$con" || notok "guest wrapper completed (kmemleak scan after the suite)"
+	grep -q '^TRACER-DEBUG: end rc=' "$con" ||
+		tap_not_ok "guest wrapper completed" "no kmemleak scan after the suite"
 
 	# the detectors were on
-	if grep -q 'TRACER-DEBUG: dmesg: .*KernelAddressSanitizer initialized' "$con"; then
-		ok "KASAN active"
-	else
-		notok "KASAN active (no 'KernelAddressSanitizer initialized' in the kernel log)"
-	fi
-	if grep -q 'TRACER-DEBUG: dmesg: .*kfence: initialized' "$con"; then
-		ok "KFENCE active"
-	else
-		notok "KFENCE active (no 'kfence: initialized' in the kernel log)"
-	fi
+	tap_test "KASAN active" "no 'KernelAddressSanitizer initialized' in the kernel log" \
+		grep -q 'TRACER-DEBUG: dmesg: .*KernelAddressSanitizer initialized' "$con"
+	tap_test "KFENCE active" "no 'kfence: initialized' in the kernel log" \
+		grep -q 'TRACER-DEBUG: dmesg: .*kfence: initialized' "$con"
 	before=$(marker "$con" 'debug_locks before=')
 	after=$(marker "$con" 'debug_locks after=')
-	if [ "$before" = 1 ]; then
-		ok "lockdep active before the suite (debug_locks=1)"
-	else
-		notok "lockdep active before the suite (debug_locks='$before': a boot-time report turned it off?)"
-	fi
-	if [ "$after" = 1 ]; then
-		ok "lockdep still active after the suite (debug_locks=1)"
-	else
-		notok "lockdep still active after the suite (debug_locks='$after': it reported something)"
-	fi
+	tap_test "lockdep active before the suite (debug_locks=1)" \
+		"debug_locks='$before': a boot-time report turned it off?" [ "$before" = 1 ]
+	tap_test "lockdep still active after the suite (debug_locks=1)" \
+		"debug_locks='$after': it reported something" [ "$after" = 1 ]
 
 	# kernel reports, by kind
 	for kind in "${REPORT_KINDS[@]}"; do
 		text=$(reports "$kind" "$con")
 		FOUND[$kind]=0
 		if [ -z "$text" ]; then
-			ok "no ${REPORT_WHAT[$kind]}"
+			tap_ok "no ${REPORT_WHAT[$kind]}"
 		else
 			FOUND[$kind]=$(grep -c '^--$' <<<"$text")
-			notok "no ${REPORT_WHAT[$kind]}: ${FOUND[$kind]} found:"
-			printf '%s\n' "$text" | indent
+			tap_not_ok "no ${REPORT_WHAT[$kind]}" "${FOUND[$kind]} found (below)"
+			printf '%s\n' "$text" | tap_indent
 		fi
 	done
 
 	# kmemleak
 	FOUND[leak]=0
 	if ! grep -q '^TRACER-DEBUG: kmemleak end$' "$con"; then
-		notok "kmemleak scanned after the run ($(marker "$con" 'kmemleak ' | head -c 200))"
+		tap_not_ok "kmemleak scanned after the run" "$(marker "$con" 'kmemleak ' | head -c 200)"
 		return
 	fi
-	echo "# kmemleak: $(marker "$con" 'kmemleak boot reports=' | cut -d' ' -f1) boot-time report(s) before the suite (cleared, not counted)"
+	tap_diag "kmemleak: $(marker "$con" 'kmemleak boot reports=' | cut -d' ' -f1) boot-time report(s) before the suite (cleared, not counted)"
 	local leaks_ours='' leaks_other=''
 	blk=''
 	while IFS= read -r b; do
@@ -330,31 +193,31 @@ judge() {
 	done < <(kmemleak_blocks "$con")
 	FOUND[leak]=$n_ours
 	if [ "$n_ours" = 0 ]; then
-		ok "kmemleak: no leak from tracer.ko or tracer_test_helper.ko ($(marker "$con" 'kmemleak scans seconds=')s of scans)"
+		tap_ok "kmemleak: no leak from tracer.ko or tracer_test_helper.ko ($(marker "$con" 'kmemleak scans seconds=')s of scans)"
 	else
-		notok "kmemleak: no leak from tracer.ko or tracer_test_helper.ko: $n_ours found:"
-		printf '%s\n' "$leaks_ours" | indent
+		tap_not_ok "kmemleak: no leak from tracer.ko or tracer_test_helper.ko" "$n_ours found (below)"
+		printf '%s\n' "$leaks_ours" | tap_indent
 	fi
 	if [ "$n_other" != 0 ]; then
 		if [ "${TRACER_DEBUG_STRICT_LEAKS:-0}" = 1 ]; then
-			notok "kmemleak: no other leak during the run: $n_other found:"
+			tap_not_ok "kmemleak: no other leak during the run" "$n_other found (below)"
 		else
-			echo "# kmemleak: $n_other report(s) without our modules in the backtrace (kernel; not counted):"
+			tap_diag "kmemleak: $n_other report(s) without our modules in the backtrace (kernel; not counted):"
 		fi
-		printf '%s\n' "$leaks_other" | indent
+		printf '%s\n' "$leaks_other" | tap_indent
 	elif [ "${TRACER_DEBUG_STRICT_LEAKS:-0}" = 1 ]; then
-		ok "kmemleak: no other leak during the run"
+		tap_ok "kmemleak: no other leak during the run"
 	fi
 }
 
 if [ "${1:-}" = --parse ]; then
 	if [ $# -ne 2 ] || [ ! -f "$2" ]; then die "usage: check-debug.sh --parse CONSOLE-LOG"; fi
-	out=''
 	con=$(mktemp)
 	trap 'rm -f "$con"' EXIT
 	last_boot "$2" >"$con"
+	tap_header
 	judge "$con"
-	finish
+	finish_run
 fi
 [ $# -eq 0 ] || die "usage: check-debug.sh [--parse CONSOLE-LOG]"
 
@@ -363,15 +226,8 @@ rm -rf "$out"
 mkdir -p "$out"
 
 # --- host dependencies, the debug kernel ---------------------------------------------------
-t=$(now)
-if "$TOP/scripts/deps.sh" >"$out/deps.log" 2>&1; then
-	ok "host dependencies installed"
-else
-	tail -n 30 "$out/deps.log"
-	notok "host dependencies installed (see $out/deps.log)"
-	finish
-fi
-timed deps "$t"
+tap_header
+deps_step "$out" || finish_run "$out"
 
 t=$(now)
 DK_RELEASE='' DK_IMAGE='' DK_KDIR='' DK_VERSION='' DK_SOURCE='' DK_BUILD_SECONDS='' DK_DIR=''
@@ -380,12 +236,12 @@ if "$TOP/scripts/debug-kernel.sh" build >"$out/debug-kernel.info" 2>"$out/debug-
 	how="cached"
 	grep -q '^debug-kernel: cached' "$out/debug-kernel.log" ||
 		how="built in $(fmt_secs "$DK_BUILD_SECONDS")"
-	ok "debug kernel $DK_RELEASE ($DK_SOURCE $DK_VERSION; $how)"
-	echo "# debug kernel: $DK_DIR"
+	tap_ok "debug kernel $DK_RELEASE ($DK_SOURCE $DK_VERSION; $how)"
+	tap_diag "debug kernel: $DK_DIR"
 else
-	tail -n 40 "$out/debug-kernel.log"
-	notok "debug kernel built (see $out/debug-kernel.log)"
-	finish
+	tail -n 40 "$out/debug-kernel.log" | tap_indent
+	tap_not_ok "debug kernel built" "see $out/debug-kernel.log"
+	finish_run "$out"
 fi
 timed "debug kernel" "$t"
 
@@ -405,15 +261,15 @@ if "${cmd[@]}" >>"$out/build.log" 2>&1 &&
 	cp "$tree/src/tracer.ko" "$out/modules/tracer-debug.ko"; then
 	warn=$(grep -E '(warning|error):|^WARNING:' "$out/build.log" | grep -vE '^(\./)?(include|arch|scripts)/|^'"$DK_KDIR" || true)
 	if [ -z "$warn" ]; then
-		ok "tracer.ko and tracer_test_helper.ko built for $DK_RELEASE (W=1 clean)"
+		tap_ok "tracer.ko and tracer_test_helper.ko built for $DK_RELEASE (W=1 clean)"
 	else
-		notok "tracer.ko and tracer_test_helper.ko built for $DK_RELEASE W=1 clean: warnings:"
-		printf '%s\n' "$warn" | indent
+		tap_not_ok "tracer.ko and tracer_test_helper.ko built for $DK_RELEASE W=1 clean" "warnings (below)"
+		printf '%s\n' "$warn" | tap_indent
 	fi
 else
-	tail -n 40 "$out/build.log" | sed 's/^/#   /'
-	notok "tracer.ko and tracer_test_helper.ko built for $DK_RELEASE (see $out/build.log)"
-	finish
+	tail -n 40 "$out/build.log" | tap_indent
+	tap_not_ok "tracer.ko and tracer_test_helper.ko built for $DK_RELEASE" "see $out/build.log"
+	finish_run "$out"
 fi
 timed "module build" "$t"
 
@@ -421,17 +277,17 @@ timed "module build" "$t"
 selftest=${TRACER_DEBUG_SELFTEST:-0}
 if [ "$selftest" = 1 ]; then
 	t=$(now)
+	# built in a copy: the checkout stays clean
 	st=$out/selftest
-	mkdir -p "$st"
-	echo 'obj-m := tracer_debug_selftest.o' >"$st/Kbuild"
-	write_selftest_module >"$st/tracer_debug_selftest.c"
+	rm -rf "$st"
+	cp -r "$TOP/tests/debug-selftest" "$st"
 	if make -C "$DK_KDIR" M="$st" modules >"$st/build.log" 2>&1 &&
 		cp "$st/tracer_debug_selftest.ko" "$out/modules/"; then
-		ok "self-test module built"
+		tap_ok "self-test module built"
 	else
-		tail -n 30 "$st/build.log" | indent
-		notok "self-test module built (see $st/build.log)"
-		finish
+		tail -n 30 "$st/build.log" | tap_indent
+		tap_not_ok "self-test module built" "see $st/build.log"
+		finish_run "$out"
 	fi
 	timed "self-test module" "$t"
 fi
@@ -442,11 +298,11 @@ payload=$out/payload
 if make -C "$TOP/tests" guest OUT="$payload" >"$out/payload.log" 2>&1 && [ -f "$payload/run.sh" ]; then
 	mv "$payload/run.sh" "$payload/suite.sh"
 	install -m 755 "$TOP/scripts/check-debug-guest.sh" "$payload/run.sh"
-	ok "guest payload built (make -C tests guest + scripts/check-debug-guest.sh)"
+	tap_ok "guest payload built (make -C tests guest + scripts/check-debug-guest.sh)"
 else
-	tail -n 30 "$out/payload.log" | sed 's/^/#   /'
-	notok "guest payload built (see $out/payload.log)"
-	finish
+	tail -n 30 "$out/payload.log" | tap_indent
+	tap_not_ok "guest payload built" "see $out/payload.log"
+	finish_run "$out"
 fi
 timed payload "$t"
 
@@ -480,32 +336,32 @@ TRACER_CACHE=$vmcache \
 	TRACER_VM_APPEND="$append ${TRACER_VM_APPEND:-}" \
 	"$TOP/scripts/vm.sh" "$VM_ID" "$out/modules" "$payload" "$out/console.log" 2>"$out/vm.err" || vrc=$?
 timed "boot + suite" "$t"
-sed 's/^/# /' "$out/vm.err"
+tap_indent <"$out/vm.err"
 case $vrc in
 0 | 1) ;;
-2) notok "the debug kernel booted to init (no boot of ${TRACER_VM_TRIES:-3} reached it)" ;;
-124) notok "the guest ended within TRACER_VM_TIMEOUT=${TRACER_VM_TIMEOUT:-3600}s" ;;
-*) notok "vm.sh exit status $vrc" ;;
+2) tap_not_ok "the debug kernel booted to init" "no boot of ${TRACER_VM_TRIES:-3} reached it" ;;
+124) tap_not_ok "the guest ended within TRACER_VM_TIMEOUT=${TRACER_VM_TIMEOUT:-3600}s" ;;
+*) tap_not_ok "vm.sh exit status $vrc" ;;
 esac
 last_boot "$out/console.log" >"$out/console.last"
 if [ "$selftest" != 1 ]; then
 	judge "$out/console.last"
-	finish
+	finish_run "$out"
 fi
 
 # Self-test: the judgement of the guest must have failed, with each kind of report.
-p0=$passed f0=$failed
+n0=$TAP_NUM p0=$TAP_PASS f0=$TAP_FAIL
 judge "$out/console.last" >"$out/judge.txt"
-passed=$p0 failed=$f0
-echo "# the judgement of the self-test guest (failures expected):"
-indent <"$out/judge.txt"
-echo "# self-test: KFENCE reports: ${FOUND[kfence]:-0} (it samples allocations: not required)"
+TAP_NUM=$n0 TAP_PASS=$p0 TAP_FAIL=$f0
+tap_diag "the judgement of the self-test guest (failures expected):"
+tap_indent <"$out/judge.txt"
+tap_diag "self-test: KFENCE reports: ${FOUND[kfence]:-0} (it samples allocations: not required)"
 for kind in kasan rcu lockdep atomic list ubsan other leak; do
 	what=${REPORT_WHAT[$kind]:-kmemleak leak of a module}
 	if [ "${FOUND[$kind]:-0}" -gt 0 ]; then
-		ok "self-test: ${what} caught (${FOUND[$kind]})"
+		tap_ok "self-test: ${what} caught (${FOUND[$kind]})"
 	else
-		notok "self-test: ${what} caught"
+		tap_not_ok "self-test: ${what} caught"
 	fi
 done
-finish
+finish_run "$out"

@@ -13,8 +13,10 @@
 # TRACER_BUDGET (default 4800 s: CI stops at 5400 s) caps the whole run: each boot, and the
 # packaging sub-suite, gets at most what is left of it; the TRACER_VM_* variables of scripts/vm.sh.
 #
-# Prints "ok - ..."/"not ok - ..." per item, a summary line per kernel, the time of every step,
-# and last, alone, "N passed, N failed". Exit status 0 only if nothing failed.
+# Prints TAP (scripts/tap.sh): "ok N - ..." / "not ok N - ... # why" per item, with those of the
+# guests and of the sub-suites numbered on as ours (named "ID: ...", "tracerctl-host: ...",
+# "e2e-dkms: ..."), a summary line per kernel, the time of every step, the plan "1..N", and
+# last, alone, "N passed, N failed". Exit status 0 only if nothing failed.
 set -uo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -43,9 +45,7 @@ if [ -n "$shell" ]; then
 	"$TOP/scripts/deps.sh"
 	"$TOP/scripts/kernels.sh" fetch "$shell"
 	"$TOP/scripts/build.sh" "$shell" "$sout/modules" || [ $? = 3 ]
-	if [ -f "$TOP/tests/Makefile" ]; then
-		make -C "$TOP/tests" guest OUT="$sout/payload" || msg "(no guest payload)"
-	fi
+	make -C "$TOP/tests" guest OUT="$sout/payload" || msg "(no guest payload)"
 	msg "vm: shell on $shell; quit with Ctrl-A X"
 	TRACER_VM_SHELL=1 exec "$TOP/scripts/vm.sh" "$shell" "$sout/modules" "$sout/payload" /dev/null
 fi
@@ -53,37 +53,10 @@ fi
 out=${TRACER_OUT:-$TOP/build/check}
 rm -rf "$out"
 mkdir -p "$out"
-passed=0 failed=0
 budget=${TRACER_BUDGET:-4800}
-timings=()
-t_all=$(now)
 
-ok() { passed=$((passed + 1)); echo "ok - $*"; }
-notok() { failed=$((failed + 1)); echo "not ok - $*"; }
-timed() { # NAME START
-	timings+=("$(printf '%-28s %s' "$1" "$(fmt_secs $(($(now) - $2)))")")
-}
-finish() {
-	echo
-	echo "# time per step:"
-	printf '#   %s\n' "${timings[@]}"
-	printf '#   %-28s %s\n' total "$(fmt_secs $(($(now) - t_all)))"
-	echo "# logs, consoles and modules: $out"
-	echo "$passed passed, $failed failed"
-	[ "$failed" -eq 0 ]
-	exit
-}
-
-# --- host dependencies ------------------------------------------------------------
-t=$(now)
-if "$TOP/scripts/deps.sh" >"$out/deps.log" 2>&1; then
-	ok "host dependencies installed"
-else
-	tail -n 30 "$out/deps.log"
-	notok "host dependencies installed (see $out/deps.log)"
-	finish
-fi
-timed deps "$t"
+tap_header
+deps_step "$out" || finish_run "$out"
 
 selected_kernels >/dev/null || exit 2
 mapfile -t kernels < <(selected_kernels)
@@ -91,76 +64,31 @@ mapfile -t kernels < <(selected_kernels)
 
 # --- guest payload ------------------------------------------------------------------
 payload=$out/payload
-smoke_payload() { # the fallback payload while tests/Makefile does not exist
-	mkdir -p "$payload"
-	cat >"$payload/run.sh" <<'EOF'
-#!/bin/sh
-# Smoke test (tests/Makefile has no guest payload yet): load, read, unload tracer.ko.
-p=0 f=0
-t() { if "$@" >/tmp/out 2>&1; then p=$((p + 1)); echo "ok - $*"; else f=$((f + 1)); echo "not ok - $*"; cat /tmp/out; fi; }
-cpus_off() { for c in /sys/devices/system/cpu/cpu[1-9]*/online; do [ -e "$c" ] && echo "$1" >"$c"; done; }
-cpus_off 0
-t insmod /modules/tracer.ko
-cpus_off 1
-t test -c /dev/tracer
-t grep -q '^PID *kmalloc *kfree *kmalloc_mem *kfree_mem *sched *up *down *lock *unlock$' /proc/tracer
-cpus_off 0
-t rmmod tracer
-cpus_off 1
-t test ! -e /proc/tracer
-echo "$p passed, $f failed"
-[ "$f" -eq 0 ]
-EOF
-}
 if [ "$do_vm" = 1 ]; then
 	t=$(now)
-	if [ -f "$TOP/tests/Makefile" ]; then
-		if make -C "$TOP/tests" guest OUT="$payload" >"$out/payload.log" 2>&1 &&
-			[ -f "$payload/run.sh" ]; then
-			ok "guest test payload built (make -C tests guest)"
-		else
-			tail -n 30 "$out/payload.log"
-			notok "guest test payload built (make -C tests guest; see $out/payload.log)"
-			rm -rf "$payload"
-			smoke_payload
-		fi
-	else
-		echo "# tests/Makefile missing: the guests run a smoke test only"
-		smoke_payload
-	fi
+	tap_logged "guest test payload built (make -C tests guest)" "$out/payload.log" \
+		make -C "$TOP/tests" guest OUT="$payload"
 	timed payload "$t"
 fi
 
 # --- per kernel ------------------------------------------------------------------------
 kernel_summaries=()
-# guest_result CONSOLE -> "P F RC" of the last boot in CONSOLE ("- - -" when absent)
-guest_result() {
-	awk '
-		/^=== vm.sh: .* boot [0-9]+\/[0-9]+:/ { p = "-"; f = "-"; rc = "-"; next }
-		/^TRACER-GUEST: done rc=[0-9]+$/ { rc = $3; sub(/rc=/, "", rc); next }
-		/^([A-Za-z_-]+: )?[0-9]+ passed, [0-9]+ failed(, [0-9]+ skipped)?$/ {
-			s = $0; sub(/^[A-Za-z_-]+: /, "", s); split(s, a, /[ ,]+/); p = a[1]; f = a[3]
-		}
-		END { printf "%s %s %s\n", (p == "" ? "-" : p), (f == "" ? "-" : f), (rc == "" ? "-" : rc) }
-	' "$1"
-}
-
 for id in "${kernels[@]}"; do
 	kout=$out/$id
 	mkdir -p "$kout"
-	kp0=$passed kf0=$failed
+	kp0=$TAP_PASS kf0=$TAP_FAIL
 	echo "# --- kernel $id"
 	# fetch
 	t=$(now)
 	if ! "$TOP/scripts/kernels.sh" fetch "$id" >"$kout/fetch.out" 2>"$kout/fetch.log"; then
-		tail -n 30 "$kout/fetch.log"
-		notok "$id: fetch kernel and build environment (see $kout/fetch.log)"
+		tail -n 30 "$kout/fetch.log" | tap_indent
+		tap_not_ok "$id: fetch kernel and build environment" "see $kout/fetch.log"
 		timed "$id fetch" "$t"
-		kernel_summaries+=("kernel $id: $((passed - kp0)) passed, $((failed - kf0)) failed (no kernel)")
+		kernel_summaries+=("kernel $id: $((TAP_PASS - kp0)) passed, $((TAP_FAIL - kf0)) failed (no kernel)")
 		continue
 	fi
 	timed "$id fetch" "$t"
-	cat "$kout/fetch.out"
+	tap_indent <"$kout/fetch.out"
 	krel=$(sed -n 's/^KREL=//p' "$TRACER_CACHE/kernels/$id/info")
 
 	# build (W=1)
@@ -169,15 +97,15 @@ for id in "${kernels[@]}"; do
 	BUILD_LOG=$kout/build.log "$TOP/scripts/build.sh" "$id" "$kout/modules" 2>"$kout/build.err" || brc=$?
 	timed "$id build" "$t"
 	case $brc in
-	0) ok "$id: build W=1 clean ($krel)" ;;
+	0) tap_ok "$id: build W=1 clean ($krel)" ;;
 	3)
-		sed 's/^/#   /' "$kout/build.err"
-		notok "$id: build W=1 clean ($krel): warnings from our sources"
+		tap_indent <"$kout/build.err"
+		tap_not_ok "$id: build W=1 clean ($krel)" "warnings from our sources"
 		;;
 	*)
-		sed 's/^/#   /' "$kout/build.err"
-		notok "$id: build ($krel; see $kout/build.log)"
-		kernel_summaries+=("kernel $id ($krel): $((passed - kp0)) passed, $((failed - kf0)) failed (build failed)")
+		tap_indent <"$kout/build.err"
+		tap_not_ok "$id: build ($krel)" "see $kout/build.log"
+		kernel_summaries+=("kernel $id ($krel): $((TAP_PASS - kp0)) passed, $((TAP_FAIL - kf0)) failed (build failed)")
 		continue
 		;;
 	esac
@@ -186,7 +114,7 @@ for id in "${kernels[@]}"; do
 		t=$(now)
 		vrc=0
 		# Stay within the total budget: a hung guest must not eat the other kernels' time.
-		left=$((budget - (t - t_all) - 90))
+		left=$((budget - (t - T_ALL) - 90))
 		vmt=${TRACER_VM_TIMEOUT:-1200}
 		[ "$left" -ge "$vmt" ] || vmt=$left
 		if [ "$vmt" -lt 60 ]; then
@@ -199,42 +127,29 @@ for id in "${kernels[@]}"; do
 				"$kout/console.log" 2>"$kout/vm.err" || vrc=$?
 		fi
 		timed "$id boot+tests" "$t"
-		cat "$kout/vm.err"
-		read -r gp gf grc < <(guest_result "$kout/console.log")
-		if [ "${TRACER_VERBOSE:-0}" = 1 ]; then
-			sed -n '/^TRACER-GUEST: init/,/^TRACER-GUEST: done/p' "$kout/console.log" | sed "s/^/#   [$id] /"
+		tap_indent <"$kout/vm.err"
+		# The guest suite (tests/run.sh) of the last boot: its results are ours, named "$id: ...".
+		last_boot "$kout/console.log" | sed -n '/^TRACER-GUEST: init/,/^TRACER-GUEST: done/p' \
+			>"$kout/guest.tap"
+		grc=$(sed -n 's/^TRACER-GUEST: done rc=\([0-9]*\)$/\1/p' "$kout/guest.tap")
+		[ "${TRACER_VERBOSE:-0}" != 1 ] || sed "s/^/[$id] /" "$kout/guest.tap" | tap_indent
+		why=
+		[ "$vrc" = 2 ] && why="no boot reached init"
+		[ "$vrc" = 124 ] && why="timeout"
+		if tap_import -q -p "$id: " -r "$grc" -w "$why" "$id: guest tests" "$kout/guest.tap"; then
+			tap_diag "$id: guest tests: $TAP_SUB_PASS passed, $TAP_SUB_FAIL failed (run.sh exit $grc)"
 		else
-			# the guest's failures, if it reports them as "not ok" or "FAIL" lines
-			sed -n '/^TRACER-GUEST: init/,/^TRACER-GUEST: done/p' "$kout/console.log" |
-				grep -E '^(not ok|FAIL)' | sed "s/^/#   [$id] /" || true
-		fi
-		if [ "$gp" != - ] && [ "$grc" != - ]; then
-			passed=$((passed + gp))
-			failed=$((failed + gf))
-			echo "# $id: guest tests: $gp passed, $gf failed (run.sh exit $grc)"
-			if [ "$grc" != 0 ] && [ "$gf" = 0 ]; then
-				notok "$id: guest run.sh exit status $grc with no failed test"
-			fi
-		else
-			why="the guest printed no test summary"
-			[ "$vrc" = 2 ] && why="no boot reached init"
-			[ "$vrc" = 124 ] && why="timeout"
-			[ "$gp" != - ] && [ "$grc" = - ] && why="the guest died before run.sh ended"
-			echo "# $id: last 40 console lines ($kout/console.log):"
-			tail -n 40 "$kout/console.log" | sed "s/^/#   [$id] /"
-			notok "$id: guest tests ($why)"
+			tap_diag "$id: last 40 console lines ($kout/console.log):"
+			tail -n 40 "$kout/console.log" | sed "s/^/[$id] /" | tap_indent
 		fi
 		# Kernel splats: an oops ends the VM (oops=panic); warnings and BUGs do not.
 		splats=$(grep -nE '^\[ *[0-9]+\.[0-9]+\] .*(WARNING: CPU:|BUG:|Oops|general protection fault|Kernel panic|Call Trace:|UBSAN:|KASAN:)' \
 			"$kout/console.log" || true)
-		if [ -z "$splats" ]; then
-			ok "$id: no kernel warning, BUG or oops in the console"
-		else
-			printf '%s\n' "$splats" | head -n 10 | sed "s/^/#   [$id] /"
-			notok "$id: no kernel warning, BUG or oops in the console"
-		fi
+		[ -z "$splats" ] || printf '%s\n' "$splats" | head -n 10 | sed "s/^/[$id] /" | tap_indent
+		tap_result "$id: no kernel warning, BUG or oops in the console" \
+			"${splats:+$(printf '%s\n' "$splats" | wc -l) lines, the first ones above}"
 	fi
-	kernel_summaries+=("kernel $id ($krel): $((passed - kp0)) passed, $((failed - kf0)) failed")
+	kernel_summaries+=("kernel $id ($krel): $((TAP_PASS - kp0)) passed, $((TAP_FAIL - kf0)) failed")
 done
 
 # --- static checks -----------------------------------------------------------------------
@@ -251,45 +166,36 @@ if [ "$do_static" = 1 ]; then
 		cat "$out/sparse-fetch.log" >"$out/sparse.err"
 	fi
 	if [ "$src" = 0 ]; then
-		ok "sparse (C=2) clean on $sk"
+		tap_ok "sparse (C=2) clean on $sk"
 	else
-		sed 's/^/#   /' "$out/sparse.err" | tail -n 40
-		notok "sparse (C=2) clean on $sk (see $out/sparse.log)"
+		tail -n 40 "$out/sparse.err" | tap_indent
+		tap_not_ok "sparse (C=2) clean on $sk" "see $out/sparse.log"
 	fi
 	timed sparse "$t"
 
 	t=$(now)
-	if "$TOP/scripts/checkpatch.sh" >"$out/checkpatch.log" 2>&1; then
-		ok "checkpatch --strict clean"
-	else
-		sed 's/^/#   /' "$out/checkpatch.log" | tail -n 60
-		notok "checkpatch --strict clean (see $out/checkpatch.log)"
-	fi
+	tap_logged "checkpatch --strict clean" "$out/checkpatch.log" "$TOP/scripts/checkpatch.sh"
 	timed checkpatch "$t"
 fi
 
 # --- user-space tools and packages -------------------------------------------------------
-# sub_suite NAME LOG CMD...: run a test script that prints ok/not ok lines and ends with
-# "N passed, N failed"; show its lines, add its counts to ours.
+# sub_suite NAME LOG CMD...: run a test suite (TAP, log in LOG); its results are ours, named
+# "NAME: ...".
 sub_suite() {
-	local name=$1 log=$2 sp sf rc=0
+	local name=$1 log=$2
 	shift 2
-	"$@" >"$log" 2>&1 </dev/null || rc=$?
-	grep -E '^(not )?ok ' "$log" | sed "s/^/#   [$name] /" || true
-	read -r sp sf < <(sed -n -E 's/^([A-Za-z_-]+: )?([0-9]+) passed, ([0-9]+) failed.*$/\2 \3/p' \
-		"$log" | tail -n 1)
-	if [ -n "${sp:-}" ]; then
-		passed=$((passed + sp))
-		failed=$((failed + sf))
-		echo "# $name: $sp passed, $sf failed (exit $rc)"
-		if [ "$rc" != 0 ] && [ "$sf" = 0 ]; then
-			notok "$name: exit status $rc with no failed test (see $log)"
-		fi
+	if tap_sub -q -p "$name: " -w "see $log" "$name" "$log" "$@" </dev/null; then
+		tap_diag "$name: $TAP_SUB_PASS passed, $TAP_SUB_FAIL failed (exit $TAP_SUB_RC)"
 	else
-		tail -n 30 "$log" | sed "s/^/#   [$name] /"
-		notok "$name: no test summary (exit $rc; see $log)"
+		tail -n 30 "$log" | sed "s/^/[$name] /" | tap_indent
 	fi
 }
+
+echo "# --- the tests' output library, scripts/tap.sh, in bash and in busybox sh (the guests')"
+t=$(now)
+sub_suite tap-bash "$out/tap-bash.log" bash "$TOP/tests/tap-selftest.sh" bash
+sub_suite tap-busybox "$out/tap-busybox.log" busybox sh "$TOP/tests/tap-selftest.sh" busybox sh
+timed "tap.sh self-test" "$t"
 
 if [ "${TRACER_TOOLS_CHECK:-1}" = 1 ] && [ -x "$TOP/tests/tracerctl/host-check.sh" ]; then
 	echo "# --- tracerctl on the host (build, install layout, man pages, fake /proc)"
@@ -302,9 +208,9 @@ if [ "${TRACER_E2E:-1}" = 1 ] && [ "$do_vm" = 1 ] && [ -x "$TOP/scripts/e2e-dkms
 	echo "# --- packages: .deb/.rpm, apt repository, DKMS in a Debian VM: install, new kernel, upgrade, reboots, dracut, purge, RPM scriptlets"
 	t=$(now)
 	# What is left of TRACER_BUDGET, less a minute for the summary.
-	left=$((budget - (t - t_all) - 60))
+	left=$((budget - (t - T_ALL) - 60))
 	if [ "$left" -lt 300 ]; then
-		notok "e2e-dkms: no time left in TRACER_BUDGET=${budget}s (${left}s)"
+		tap_not_ok "e2e-dkms: time left in TRACER_BUDGET=${budget}s" "${left}s"
 	else
 		e2et=${TRACER_E2E_TIMEOUT:-900}
 		[ "$left" -ge "$e2et" ] || e2et=$left
@@ -316,4 +222,4 @@ fi
 
 echo
 printf '# %s\n' "${kernel_summaries[@]}"
-finish
+finish_run "$out"

@@ -1,6 +1,7 @@
 #!/bin/bash
 # checkpatch.sh [FILE...]: the kernel's checkpatch.pl --strict on our kernel sources
-# (default: src/*.[ch] and tests/helper/*.[ch]; not the UAPI header, where BIT() does not exist).
+# (default: src/*.[ch], tests/helper/*.[ch] and tests/debug-selftest/*.[ch]; not the UAPI
+# header, where BIT() does not exist).
 # Exit status 0 only if all are clean. Project-wide --ignore options go in .checkpatch.conf at
 # the top of the checkout (checkpatch.pl reads it from the current directory).
 #
@@ -68,10 +69,10 @@ else
 	# Sources only (not build outputs such as *.mod.c): git's view when there is one.
 	if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
 		mapfile -t files < <(git ls-files --cached --others --exclude-standard -- \
-			'src/*.[ch]' 'tests/helper/*.[ch]' | grep -Ev '^src/.*/' | sort -u)
+			'src/*.[ch]' 'tests/helper/*.[ch]' 'tests/debug-selftest/*.[ch]' | grep -Ev '^src/.*/' | sort -u)
 	else
 		shopt -s nullglob
-		files=(src/*.[ch] tests/helper/*.[ch])
+		files=(src/*.[ch] tests/helper/*.[ch] tests/debug-selftest/*.[ch])
 		shopt -u nullglob
 		mapfile -t files < <(printf '%s\n' "${files[@]}" | grep -v '\.mod\.c$')
 	fi

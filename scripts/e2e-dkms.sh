@@ -28,6 +28,9 @@
 #      build, install, upgrade and remove as the .deb's do
 #   9. the RPM against the .deb: same /usr/src payload, files, scriptlets
 #
+# Prints TAP (scripts/tap.sh): "ok N - ..." / "not ok N - ... # why" per check,
+# the guests' among them, the plan and "N passed, N failed" last; exits 1 if
+# anything failed.
 # Prints "ok N - ..." / "not ok N - ... # why" per check and "N passed, N failed"
 # last; exits 1 if anything failed. Works on a copy of the checkout (its tracked
 # and new files); packages, logs and the last root file system are left in
@@ -59,7 +62,7 @@ BOOT_TIMEOUT=${TRACER_E2E_TIMEOUT:-900}
 
 # The cached root file system: bump ROOTFS_REV to rebuild it.
 ROOTFS_REV=3
-ROOTFS_PKGS=systemd-sysv,udev,kmod,dkms,linux-image-amd64,linux-headers-amd64,initramfs-tools,zstd,e2fsprogs,procps,rpm
+ROOTFS_PKGS=systemd-sysv,udev,kmod,dkms,linux-image-amd64,linux-headers-amd64,initramfs-tools,zstd,e2fsprogs,procps,rpm,prometheus-node-exporter,curl
 NEW_KERNEL_PKGS="linux-image-6.12-amd64 linux-headers-6.12-amd64"
 DRACUT_PKGS=dracut
 
@@ -67,28 +70,19 @@ HOST_PKGS=(mmdebstrap debian-archive-keyring dpkg-dev debhelper dh-dkms lintian 
 	qemu-system-x86 e2fsprogs zstd xz-utils binutils cpio make gcc libc6-dev git
 	apt-utils gpg gpg-agent gpgv busybox kmod)
 
-# --- reporting ------------------------------------------------------------------
+# --- reporting (scripts/tap.sh, through lib.sh) ------------------------------------
 
-n=0 passed=0 failed=0
 t_start=$(now)
-ok() { n=$((n + 1)) passed=$((passed + 1)); printf 'ok %d - %s\n' "$n" "$1"; }
-notok() {
-	n=$((n + 1)) failed=$((failed + 1))
-	printf 'not ok %d - %s # %s\n' "$n" "$1" "$(printf '%s' "$2" | tr '\n' ' ' | cut -c1-400)"
-}
-note() { printf '# %s\n' "$*"; }
+ok() { tap_ok "$1"; }
+notok() { tap_not_ok "$1" "$2"; }
+note() { tap_diag "$*"; }
 # check DESC CMD...: ok if CMD succeeds; else not ok with its output as the reason
-check() {
-	local desc=$1 out
-	shift
-	if out=$("$@" 2>&1); then ok "$desc"; else notok "$desc" "${out:-exit status $?}"; fi
-}
+check() { tap_check "$@"; }
 # eq DESC GOT WANT
-eq() { if [ "$2" = "$3" ]; then ok "$1"; else notok "$1" "got '$2', want '$3'"; fi; }
+eq() { tap_eq "$@"; }
 finish() {
 	note "total $(fmt_secs $(($(now) - t_start)))"
-	printf '%d passed, %d failed\n' "$passed" "$failed"
-	[ "$failed" = 0 ]
+	tap_done
 	exit
 }
 # abort DESC WHY: a failure later steps depend on
@@ -336,6 +330,7 @@ initrds_check "initramfs-tools, $VERSION installed"
 # --- 3. boot it ----------------------------------------------------------------------------
 step "3: boot $K1"
 guest_setup "$K1" 600 root root
+[ -z "$UTILS_DEB" ] || fleet_setup
 boot_start "$K1" boot-6.1
 # Meanwhile (the guest boots from its own image): install the new kernel of step 4.
 rc=0
@@ -347,6 +342,7 @@ if boot_wait boot-6.1; then
 else
 	notok "[$K1] boot reached init" "3 tries; $(logtail "$LOGS/boot-6.1.console" 3)"
 fi
+fleet_unset
 
 # --- 4. a new kernel -----------------------------------------------------------------------
 step "4: install $NEW_KERNEL_PKGS (done while $K1 booted)"

@@ -4,9 +4,10 @@
 #
 # Reads /etc/tracer-e2e.conf (KVER, VERSION, DEV_MODE, DEV_OWNER, DEV_GROUP;
 # BUILD_LOG and BUILD_MTIME: DKMS's make.log of the module and its time when the
-# image was made),
-# prints "E2E: ok - ..." / "E2E: not ok - ... # why" lines and "E2E: done"
-# on the serial console, then powers the guest off.
+# image was made; FLEET=1: the checks of README's "Fleets"), prints TAP
+# (scripts/tap.sh, installed as /usr/local/lib/tracer-e2e/tap.sh) on the serial
+# console, every line after "E2E: ": "E2E: ok N - ...", "E2E: not ok N - ...
+# # why", the plan and the totals; then powers the guest off.
 set -uo pipefail
 
 exec >/dev/ttyS0 2>&1
@@ -16,23 +17,19 @@ exec >/dev/ttyS0 2>&1
 HEADER="PID kmalloc kfree kmalloc_mem kfree_mem sched up down lock unlock"
 CPU1=/sys/devices/system/cpu/cpu1/online
 
-say() { printf 'E2E: %s\n' "$*"; }
 # Timing notes (ignored by the host's parser): uptime at each result.
 t() { printf 'E2E-T: %s %s\n' "$(cut -d' ' -f1 /proc/uptime)" "$*"; }
-ok() { say "ok - $1"; t "$1"; }
-notok() { say "not ok - $1 # $(printf '%s' "$2" | tr '\n' ' ' | cut -c1-300)"; t "$1"; }
-
+TAP_PREFIX="E2E: " TAP_HOOK=t
+# shellcheck source=scripts/tap.sh
+. /usr/local/lib/tracer-e2e/tap.sh
+say() { tap_diag "$*"; }
+ok() { tap_ok "$1"; }
+notok() { tap_not_ok "$1" "$2"; }
 # check DESC CMD...: ok if CMD succeeds, else its output as the reason
-check() {
-	local desc=$1 out
-	shift
-	if out=$("$@" 2>&1); then ok "$desc"; else notok "$desc" "${out:-exit status $?}"; fi
-}
-
+check() { tap_check "$@"; }
 # eq DESC GOT WANT
-eq() {
-	if [ "$2" = "$3" ]; then ok "$1"; else notok "$1" "got '$2', want '$3'"; fi
-}
+eq() { tap_eq "$@"; }
+tap_header
 
 cpu1() { [ ! -w $CPU1 ] || echo "$1" >$CPU1; }
 
@@ -139,6 +136,52 @@ eq "row of $loop gone after remove" "$(column PID "$loop")" none
 kill "$loop" 2>/dev/null
 wait "$loop" 2>/dev/null
 
+# Fleets (README): a service named in /etc/tracer/monitor.d, monitored by
+# tracer-monitor.service, its counts exported by tracer-export.timer into
+# node_exporter's textfile collector and read from node_exporter over HTTP;
+# they grow as it works, and keep coming after a restart of the unit.
+if [ "${FLEET:-0}" = 1 ]; then
+	UNIT=alloc-demo.service
+	LABELS="{cgroup=\"/system.slice/$UNIT\",unit=\"$UNIT\"}"
+	metrics() { curl -fsS --max-time 5 http://127.0.0.1:9100/metrics 2>/dev/null; }
+	metric() { metrics | awk -v m="$1$LABELS" '$1 == m { print $2 }'; }
+	# wait_metric NAME ABOVE SECONDS: the metric's value once above ABOVE, or ''
+	wait_metric() {
+		local v _
+		for _ in $(seq "$3"); do
+			v=$(metric "$1")
+			if [ -n "$v" ] && [ "$(printf '%.0f' "$v")" -gt "$2" ] 2>/dev/null; then
+				printf '%.0f\n' "$v"
+				return
+			fi
+			sleep 1
+		done
+	}
+	check "tracer-monitor.service applied /etc/tracer/monitor.d" systemctl is-active --quiet tracer-monitor.service
+	check "tracerctl show --by cgroup lists $UNIT" \
+		sh -c "tracerctl show --by cgroup | grep -q '^/system.slice/$UNIT '"
+	v1=$(wait_metric tracer_kmalloc_calls_total 0 120)
+	if [ -n "$v1" ]; then ok "node_exporter /metrics: tracer_kmalloc_calls_total$LABELS = $v1"; else
+		notok "node_exporter /metrics has tracer_kmalloc_calls_total$LABELS" \
+			"$(metrics | grep -c '^tracer_') tracer_ lines; $(systemctl is-active tracer-export.timer prometheus-node-exporter.service | tr '\n' ' ')"
+	fi
+	metrics | grep '^tracer_' | while IFS= read -r line; do say "metric: $line"; done
+	v2=$(wait_metric tracer_kmalloc_calls_total "${v1:-0}" 60)
+	if [ -n "$v2" ]; then ok "the counts grow as the service works: $v1 -> $v2"; else
+		notok "the counts grow as the service works" "still ${v1:-none} after 60 s"; fi
+	pid1=$(systemctl show -P MainPID $UNIT)
+	check "systemctl restart $UNIT" systemctl restart $UNIT
+	pid2=$(systemctl show -P MainPID $UNIT)
+	[ "$pid1" != "$pid2" ] && ok "$UNIT restarted (main PID $pid1 -> $pid2)" ||
+		notok "$UNIT restarted" "main PID $pid1 -> $pid2"
+	v3=$(wait_metric tracer_kmalloc_calls_total "${v2:-0}" 60)
+	if [ -n "$v3" ]; then ok "after the restart the metrics keep coming and growing: $v2 -> $v3"; else
+		notok "after the restart the metrics keep coming" "still ${v2:-none} after 60 s"; fi
+	eq "after the restart its new main process is monitored" \
+		"$(awk -v p="$pid2" 'NR > 1 && $1 == p { print "yes" }' /proc/tracer)" yes
+	metrics | grep "^tracer_.*$UNIT" | while IFS= read -r line; do say "metric: $line"; done
+fi
+
 # Unload and load again (CPU 1 offline around it: QEMU TCG and kprobes).
 cpu1 0
 check "modprobe -r tracer" sh -c 'modprobe -r tracer && test ! -d /sys/module/tracer'
@@ -161,5 +204,6 @@ check "after autoload: /dev/tracer char 10:42, $DEV_OWNER:$DEV_GROUP $DEV_MODE" 
 
 say "missed events: $(cat /sys/module/tracer/parameters/missed 2>&1)"
 say "done: up $(cut -d' ' -f1 /proc/uptime) s"
+tap_done
 sync
 systemctl --force --force poweroff

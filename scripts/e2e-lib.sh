@@ -114,6 +114,7 @@ guest_setup() {
 	local ver=${5:-$VERSION} log
 	log=$(build_log_of "$ver" "$1")
 	install -m 0755 "$SRC/scripts/e2e-guest.sh" "$ROOT/usr/local/sbin/tracer-e2e-guest"
+	install -D -m 0644 "$SRC/scripts/tap.sh" "$ROOT/usr/local/lib/tracer-e2e/tap.sh"
 	[ ! -x "$RUN/tracer-e2e-ioctl" ] || install -m 0755 "$RUN/tracer-e2e-ioctl" "$ROOT/usr/local/sbin/"
 	printf 'KVER=%s\nVERSION=%s\nDEV_MODE=%s\nDEV_OWNER=%s\nDEV_GROUP=%s\nBUILD_LOG=%s\nBUILD_MTIME=%s\n' \
 		"$1" "$ver" "$2" "$3" "$4" "${log#"$ROOT"}" "$(stat -c %Y "$log" 2>/dev/null)" >"$ROOT/etc/tracer-e2e.conf"
@@ -133,6 +134,37 @@ guest_setup() {
 	EOF
 	ln -sf /etc/systemd/system/tracer-e2e.service \
 		"$ROOT/etc/systemd/system/multi-user.target.wants/tracer-e2e.service"
+}
+
+# fleet_setup: what README's "Fleets" section has a user do, in $ROOT: a
+# service that allocates (a shell starting a short-lived cat every half
+# second), named in /etc/tracer/monitor.d, and tracer-export.timer enabled;
+# the guest checks (FLEET=1) read its metrics from node_exporter.
+fleet_setup() {
+	cat >"$ROOT/etc/systemd/system/alloc-demo.service" <<-'EOF'
+		[Unit]
+		Description=A service that allocates (tracer-dkms end-to-end test)
+
+		[Service]
+		ExecStart=/bin/sh -c 'while :; do cat /proc/self/status >/dev/null; sleep 0.5; done'
+
+		[Install]
+		WantedBy=multi-user.target
+	EOF
+	ln -sf /etc/systemd/system/alloc-demo.service \
+		"$ROOT/etc/systemd/system/multi-user.target.wants/alloc-demo.service"
+	mkdir -p "$ROOT/etc/tracer/monitor.d" "$ROOT/etc/systemd/system/timers.target.wants"
+	echo 'unit alloc-demo.service' >"$ROOT/etc/tracer/monitor.d/e2e.conf"
+	ln -sf /lib/systemd/system/tracer-export.timer \
+		"$ROOT/etc/systemd/system/timers.target.wants/tracer-export.timer"
+	echo FLEET=1 >>"$ROOT/etc/tracer-e2e.conf"
+}
+
+# fleet_unset: the next boots without the fleet checks.
+fleet_unset() {
+	rm -f "$ROOT/etc/systemd/system/multi-user.target.wants/alloc-demo.service" \
+		"$ROOT/etc/systemd/system/timers.target.wants/tracer-export.timer" \
+		"$ROOT/etc/tracer/monitor.d/e2e.conf"
 }
 
 # vmlinux_of KVER: the uncompressed kernel inside $ROOT's vmlinuz-KVER if it has a
@@ -223,22 +255,11 @@ boot_wait() {
 
 # report_guest NAME LABEL: the guest's results as checks of this run
 report_guest() {
-	local con=$LOGS/$1.console line
-	local -i seen=0
-	while IFS= read -r line; do
-		line=${line%$'\r'}
-		case $line in
-		*"E2E: ok - "*) ok "[$2] ${line#*E2E: ok - }"; seen+=1 ;;
-		*"E2E: not ok - "*)
-			line=${line#*E2E: not ok - }
-			notok "[$2] ${line%% # *}" "${line#* # }"; seen+=1 ;;
-		*"E2E: row: "* | *"E2E: start: "* | *"E2E: missed"* | *"E2E: done"*) note "[$2] ${line#*E2E: }" ;;
-		esac
-	done < <(tr -d '\000' <"$con")
-	if grep -q 'E2E: done' "$con"; then
-		ok "[$2] guest checks ran to the end ($seen checks)"
-	else
-		notok "[$2] guest checks ran to the end" "$(grep -a -E 'Kernel panic|BUG:|Oops|E2E' "$con" | tail -n 3)"
+	local con=$LOGS/$1.console
+	tr -d '\000' <"$con" >"$con.txt"
+	if tap_import -m "E2E: " -p "[$2] " -w "$(grep -a -E 'Kernel panic|BUG:|Oops' "$con.txt" | tail -n 3)" \
+		"[$2] guest checks" "$con.txt"; then
+		ok "[$2] guest checks ran to the end ($((TAP_SUB_PASS + TAP_SUB_FAIL)) checks)"
 	fi
 }
 

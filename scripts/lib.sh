@@ -19,6 +19,9 @@ export DEBIAN_FRONTEND=noninteractive
 unset MAKEFLAGS MFLAGS MAKELEVEL MAKEOVERRIDES
 export LC_ALL=C.UTF-8
 
+# shellcheck source=scripts/tap.sh
+. "$TOP/scripts/tap.sh"
+
 msg() { printf '%s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
@@ -157,6 +160,25 @@ host_install() {
 	fi
 }
 
+# promtool: prints the path of Prometheus' promtool, taken out of Debian's
+# prometheus package (downloaded once into the cache; the server is never
+# installed or started).
+promtool() {
+	local dir=$TRACER_CACHE/promtool deb
+	if [ ! -x "$dir/usr/bin/promtool" ]; then
+		mkdir -p "$dir"
+		apt_update_once
+		(cd "$dir" && rm -f prometheus_*.deb &&
+			{ apt-get "${APT_OPTS[@]}" download prometheus >&2 ||
+				{ apt_update_once force && apt-get "${APT_OPTS[@]}" download prometheus >&2; }; }) ||
+			return 1
+		deb=$(ls "$dir"/prometheus_*.deb) && dpkg-deb -x "$deb" "$dir/x" &&
+			mkdir -p "$dir/usr/bin" && mv "$dir/x/usr/bin/promtool" "$dir/usr/bin/" &&
+			rm -rf "$dir/x" "$deb" || return 1
+	fi
+	echo "$dir/usr/bin/promtool"
+}
+
 # --- misc --------------------------------------------------------------------
 
 now() { date +%s; }
@@ -182,4 +204,40 @@ copy_tree() {
 			--exclude='.*.cmd' --exclude='*.mod' --exclude='*.mod.c' -cf - .) |
 			tar -xf - -C "$dest"
 	fi
+}
+
+# --- steps of a test run (check.sh, check-debug.sh) ---------------------------
+
+T_ALL=$(now)
+TIMINGS=()
+# timed NAME START: how long step NAME took, for finish_run
+timed() { TIMINGS+=("$(printf '%-28s %s' "$1" "$(fmt_secs $(($(now) - $2)))")"); }
+
+# finish_run [DIR]: the time of every step, where the logs are, the plan and totals; exit 0 only
+# if nothing failed
+finish_run() {
+	echo
+	if [ "${#TIMINGS[@]}" -gt 0 ]; then
+		echo "# time per step:"
+		printf '#   %s\n' "${TIMINGS[@]}"
+		printf '#   %-28s %s\n' total "$(fmt_secs $(($(now) - T_ALL)))"
+	fi
+	[ -z "${1:-}" ] || echo "# logs, consoles and modules: $1"
+	tap_done
+	exit
+}
+
+# deps_step DIR: the host's dependencies (scripts/deps.sh, log in DIR/deps.log) as a test
+deps_step() {
+	local t
+	t=$(now)
+	tap_logged "host dependencies installed" "$1/deps.log" "$TOP/scripts/deps.sh" || return 1
+	timed deps "$t"
+}
+
+# last_boot CONSOLE: the console of the last boot vm.sh made (what follows its last "=== vm.sh:
+# ... boot N/M:" line), carriage returns removed
+last_boot() {
+	tr -d '\r' <"$1" | awk '/^=== vm.sh: .* boot [0-9]+\/[0-9]+:/ { n = 0; delete l; next }
+		{ l[n++] = $0 } END { for (i = 0; i < n; i++) print l[i] }'
 }

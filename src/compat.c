@@ -31,6 +31,36 @@ struct tracepoint *tracer_find_tracepoint(const char *name)
 	return l.tp;
 }
 
+/*
+ * Hook the tracepoints of @h[0..n) (found by name): all, or none and the
+ * error (-ENOENT if one is missing).
+ */
+int tracer_tp_hook(struct tracer_tp_hook *h, unsigned int n)
+{
+	unsigned int i;
+	int ret = 0;
+
+	for (i = 0; i < n; i++) {
+		h[i].tp = tracer_find_tracepoint(h[i].name);
+		ret = h[i].tp ? tracepoint_probe_register(h[i].tp, h[i].fn, NULL) :
+				-ENOENT;
+		if (ret)
+			break;
+	}
+	if (!ret)
+		return 0;
+	tracer_tp_unhook(h, i);
+	return ret;
+}
+
+/* Unhook @h[0..n); when this returns, none of their probes runs. */
+void tracer_tp_unhook(struct tracer_tp_hook *h, unsigned int n)
+{
+	while (n--)
+		tracepoint_probe_unregister(h[n].tp, h[n].fn, NULL);
+	tracepoint_synchronize_unregister();
+}
+
 /* kallsyms prints "name+0x4/0x1a0": offset of @addr, then function size. */
 bool tracer_symbol_range(unsigned long addr, unsigned long *start,
 			 unsigned long *size)

@@ -221,6 +221,16 @@ static inline bool tracer_exec_dumpable(struct task_struct *task,
 
 struct tracepoint *tracer_find_tracepoint(const char *name);
 
+/* A probe on a built-in tracepoint, named: tracer_tp_hook() finds it. */
+struct tracer_tp_hook {
+	const char *name;
+	void *fn;
+	struct tracepoint *tp;
+};
+
+int tracer_tp_hook(struct tracer_tp_hook *h, unsigned int n);
+void tracer_tp_unhook(struct tracer_tp_hook *h, unsigned int n);
+
 /* Start and size of the kernel function that contains @addr. */
 bool tracer_symbol_range(unsigned long addr, unsigned long *start,
 			 unsigned long *size);

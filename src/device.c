@@ -26,6 +26,10 @@ static long tracer_ioctl(struct file *file, unsigned int cmd,
 		return tracer_procs_add(pid, 0, NULL);
 	case TRACER_REMOVE_PROCESS:
 		return tracer_procs_remove(pid);
+	case TRACER_ADD_CGROUP:
+		return tracer_cgroup_add((int)arg);
+	case TRACER_REMOVE_CGROUP:
+		return tracer_cgroup_remove((int)arg);
 	case TRACER_ADD_PROCESS_EX:
 		if (copy_from_user(&add, tracer_compat_ptr(arg), sizeof(add)))
 			return -EFAULT;

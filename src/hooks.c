@@ -20,9 +20,6 @@
 #include "compat.h"
 #include "uapi/tracer.h"
 
-static struct tracepoint *tracer_exit_tp, *tracer_fork_tp, *tracer_exec_tp;
-static void *tracer_exit_fn;	/* the probe matching the kernel's prototype */
-
 /*
  * sched_process_exit runs for every exiting thread after it has dropped
  * signal->live; the thread that finds it zero ends its thread group.  The
@@ -75,15 +72,13 @@ static void tracer_exec_probe(void *data, struct task_struct *task,
 	raw_spin_unlock(&tracer_procs_lock);
 }
 
-/* A followed process forked: add the child process (not a new thread). */
-static void tracer_fork_probe(void *data, struct task_struct *parent,
-			      struct task_struct *child)
+/* A followed process forked: add the child process. */
+static void tracer_fork_follow(struct task_struct *parent,
+			       struct task_struct *child)
 {
 	struct tracer_proc *p, *c;
 	struct pid *tgid;
 
-	if (!thread_group_leader(child) || !tracer_maybe_tgid(parent->tgid))
-		return;
 	rcu_read_lock();
 	p = tracer_proc_find(task_tgid(parent));
 	if (!p || !(p->flags & TRACER_FOLLOW_FORKS)) {
@@ -109,6 +104,26 @@ static void tracer_fork_probe(void *data, struct task_struct *parent,
 	raw_spin_unlock(&tracer_procs_lock);
 }
 
+/*
+ * A process forked (not a new thread): its child joins the table if the
+ * parent is followed, or if it was born in a monitored cgroup.
+ */
+static void tracer_fork_probe(void *data, struct task_struct *parent,
+			      struct task_struct *child)
+{
+	if (!thread_group_leader(child))
+		return;
+	if (tracer_maybe_tgid(parent->tgid))
+		tracer_fork_follow(parent, child);
+	tracer_cgroup_fork(child);
+}
+
+static struct tracer_tp_hook tracer_hooks[] = {
+	{ .name = "sched_process_exit" },	/* fn: by the kernel's prototype */
+	{ .name = "sched_process_fork", .fn = tracer_fork_probe },
+	{ .name = "sched_process_exec", .fn = tracer_exec_probe },
+};
+
 int tracer_hooks_init(void)
 {
 	int ret;
@@ -121,42 +136,17 @@ int tracer_hooks_init(void)
 		     !TRACER_TP_PROTO_IS(sched_process_exit,
 					 tracer_exit_probe_gd));
 
-	tracer_exit_tp = tracer_find_tracepoint("sched_process_exit");
-	tracer_fork_tp = tracer_find_tracepoint("sched_process_fork");
-	tracer_exec_tp = tracer_find_tracepoint("sched_process_exec");
-	if (!tracer_exit_tp || !tracer_fork_tp || !tracer_exec_tp) {
-		pr_err("tracepoints sched_process_exit/fork/exec not found\n");
-		return -ENOENT;
-	}
-	tracer_exit_fn = TRACER_EXIT_HAS_GROUP_DEAD ?
+	tracer_hooks[0].fn = TRACER_EXIT_HAS_GROUP_DEAD ?
 		(void *)tracer_exit_probe_gd : (void *)tracer_exit_probe;
-	ret = tracepoint_probe_register(tracer_exit_tp, tracer_exit_fn, NULL);
+	ret = tracer_tp_hook(tracer_hooks, ARRAY_SIZE(tracer_hooks));
 	if (ret)
-		goto err;
-	ret = tracepoint_probe_register(tracer_fork_tp, tracer_fork_probe,
-					NULL);
-	if (ret)
-		goto err_exit;
-	ret = tracepoint_probe_register(tracer_exec_tp, tracer_exec_probe,
-					NULL);
-	if (ret)
-		goto err_fork;
-	return 0;
-err_fork:
-	tracepoint_probe_unregister(tracer_fork_tp, tracer_fork_probe, NULL);
-err_exit:
-	tracepoint_probe_unregister(tracer_exit_tp, tracer_exit_fn, NULL);
-	tracepoint_synchronize_unregister();
-err:
-	pr_err("cannot hook process fork/exit: %d\n", ret);
+		pr_err("cannot hook process fork/exec/exit (sched_process_* tracepoints): %d\n",
+		       ret);
 	return ret;
 }
 
 /* After this, no hook runs any more. */
 void tracer_hooks_exit(void)
 {
-	tracepoint_probe_unregister(tracer_exec_tp, tracer_exec_probe, NULL);
-	tracepoint_probe_unregister(tracer_fork_tp, tracer_fork_probe, NULL);
-	tracepoint_probe_unregister(tracer_exit_tp, tracer_exit_fn, NULL);
-	tracepoint_synchronize_unregister();
+	tracer_tp_unhook(tracer_hooks, ARRAY_SIZE(tracer_hooks));
 }

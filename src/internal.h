@@ -11,6 +11,7 @@
  *   perm.c      who may monitor and see which process (ptrace's rule)
  *   session.c   open /dev/tracer files and their exit reports
  *   hooks.c     the fork, exec and exit hooks (sched_process_* tracepoints)
+ *   cgroup.c    monitored cgroups: membership, totals (/proc/tracer_cgroups)
  *   allocmap.c  address -> size map used to account kfree'd bytes
  *   probes.c    kprobe/kretprobe handlers (the hot path)
  *   compat.c    what differs between kernel versions
@@ -24,6 +25,7 @@
 #include <linux/hashtable.h>
 #include <linux/list.h>
 #include <linux/llist.h>
+#include <linux/percpu.h>
 #include <linux/pid.h>
 #include <linux/rcupdate.h>
 #include <linux/refcount.h>
@@ -66,6 +68,21 @@ struct tracer_session {
 	struct work_struct refill;	/* fills spare, charged to memcg */
 };
 
+/* Counters of a monitored cgroup, one set per CPU. */
+struct tracer_counts {
+	u64 v[TRACER_NR_COUNTERS];
+};
+
+/* A monitored cgroup (cgroup.c): its processes count toward its totals. */
+struct tracer_cgroup {
+	struct list_head node;		/* on the list; tracer_procs_lock */
+	struct cgroup *cgrp;		/* referenced; the new one at restart */
+	atomic_t nr_procs;		/* rows counting toward it */
+	struct tracer_counts __percpu *counts;
+	struct rcu_head rcu;
+	char path[];			/* from the cgroup2 root */
+};
+
 /* One monitored process (thread group), keyed by its TGID struct pid. */
 struct tracer_proc {
 	struct hlist_node node;
@@ -73,6 +90,7 @@ struct tracer_proc {
 	atomic64_t count[TRACER_NR_COUNTERS];
 	u32 flags;			/* TRACER_FOLLOW_FORKS, TRACER_REPORT_EXIT */
 	struct tracer_session *session;	/* where its exit is reported */
+	struct tracer_cgroup *cg;	/* the monitored cgroup it is in */
 	pid_t ppid, exit_pid;		/* in the session's PID namespace */
 	char comm[TASK_COMM_LEN];	/* at exit */
 	struct list_head exited;	/* on session->exited after exit */
@@ -101,10 +119,27 @@ void tracer_proc_link(struct tracer_proc *p, struct pid *tgid, u32 flags,
 void tracer_proc_unhash(struct tracer_proc *p);
 void tracer_proc_unlink(struct tracer_proc *p);
 void tracer_proc_free_rcu(struct rcu_head *head);
+int tracer_proc_link_live(struct tracer_proc *p, struct task_struct *task,
+			  u32 flags, struct tracer_session *s, pid_t ppid);
+void tracer_procs_drop_cgroup(struct tracer_cgroup *cg);
 extern atomic_long_t tracer_follow_missed;
 
 /* Internal flag: added by CAP_SYS_ADMIN (or followed from such a process). */
 #define TRACER_PRIVILEGED	BIT(31)
+/* Internal flag: monitored because it is in a monitored cgroup. */
+#define TRACER_VIA_CGROUP	BIT(30)
+
+/* cgroup.c */
+extern atomic_t tracer_nr_cgroups;
+int tracer_cgroups_init(void);
+void tracer_cgroups_unhook(void);
+void tracer_cgroups_exit(void);
+int tracer_cgroup_add(int fd);
+int tracer_cgroup_remove(int fd);
+void tracer_cgroup_fork(struct task_struct *child);
+void tracer_proc_set_cgroup(struct tracer_proc *p, struct tracer_cgroup *cg);
+struct seq_file;
+void tracer_cgroups_show(struct seq_file *m);
 
 /* perm.c */
 bool tracer_ptrace_allows(struct task_struct *task, bool read);
@@ -156,10 +191,15 @@ static inline struct tracer_proc *tracer_proc_current(void)
 	return tracer_proc_find(task_tgid(current));
 }
 
+/* Count @v on @p's row and on its cgroup's totals, if it counts toward one. */
 static inline void tracer_count(struct tracer_proc *p, enum tracer_counter c,
 				s64 v)
 {
+	struct tracer_cgroup *cg = READ_ONCE(p->cg);
+
 	atomic64_add(v, &p->count[c]);
+	if (cg)
+		this_cpu_add(cg->counts->v[c], v);
 }
 
 /* allocmap.c */

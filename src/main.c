@@ -112,9 +112,12 @@ static int __init tracer_init(void)
 	ret = tracer_hooks_init();
 	if (ret)
 		goto err_procs;
-	ret = tracer_probes_init();
+	ret = tracer_cgroups_init();
 	if (ret)
 		goto err_hooks;
+	ret = tracer_probes_init();
+	if (ret)
+		goto err_cgroups;
 	ret = tracer_procfs_init();
 	if (ret)
 		goto err_probes;
@@ -128,10 +131,13 @@ err_procfs:
 	tracer_procfs_exit();
 err_probes:
 	tracer_probes_exit();
+err_cgroups:
+	tracer_cgroups_unhook();
 err_hooks:
 	tracer_hooks_exit();
 err_procs:
 	tracer_procs_exit();
+	tracer_cgroups_exit();
 err_map:
 	tracer_map_exit();
 	return ret;
@@ -144,10 +150,12 @@ static void __exit tracer_exit(void)
 	tracer_device_exit();
 	tracer_procfs_exit();
 	tracer_probes_exit();
+	tracer_cgroups_unhook();
 	tracer_hooks_exit();
 	missed = tracer_missed();
 	nested = tracer_probes_nested();
 	tracer_procs_exit();
+	tracer_cgroups_exit();
 	pr_info("unloaded; %lu events missed, %lu probe hits in interrupts skipped, %lu allocation records lost\n",
 		missed, nested, tracer_map_overflow());
 	tracer_map_exit();

@@ -105,16 +105,49 @@ static const struct proc_ops tracer_proc_ops = {
 	.proc_release = single_release,
 };
 
+/*
+ * /proc/tracer_cgroups: the totals of the monitored cgroups.  A cgroup's
+ * totals sum many processes' counts; only readers who may see every row of
+ * /proc/tracer see them.
+ */
+static int tracer_cgroups_proc_show(struct seq_file *m, void *v)
+{
+	seq_puts(m, TRACER_CGROUPS_COLUMNS "\n");
+	if (tracer_sees_all())
+		tracer_cgroups_show(m);
+	return 0;
+}
+
+static int tracer_cgroups_proc_open(struct inode *inode, struct file *file)
+{
+	return single_open(file, tracer_cgroups_proc_show, NULL);
+}
+
+static const struct proc_ops tracer_cgroups_proc_ops = {
+	.proc_open = tracer_cgroups_proc_open,
+	.proc_read = seq_read,
+	.proc_lseek = seq_lseek,
+	.proc_release = single_release,
+};
+
 int tracer_procfs_init(void)
 {
-	if (!proc_create(TRACER_PROC_NAME, 0444, NULL, &tracer_proc_ops)) {
-		pr_err("cannot create /proc/%s\n", TRACER_PROC_NAME);
-		return -ENOMEM;
+	if (!proc_create(TRACER_PROC_NAME, 0444, NULL, &tracer_proc_ops))
+		goto err;
+	if (!proc_create(TRACER_CGROUPS_PROC_NAME, 0444, NULL,
+			 &tracer_cgroups_proc_ops)) {
+		remove_proc_entry(TRACER_PROC_NAME, NULL);
+		goto err;
 	}
 	return 0;
+err:
+	pr_err("cannot create /proc/%s and /proc/%s\n", TRACER_PROC_NAME,
+	       TRACER_CGROUPS_PROC_NAME);
+	return -ENOMEM;
 }
 
 void tracer_procfs_exit(void)
 {
+	remove_proc_entry(TRACER_CGROUPS_PROC_NAME, NULL);
 	remove_proc_entry(TRACER_PROC_NAME, NULL);
 }

@@ -118,6 +118,8 @@ static void __tracer_proc_link(struct tracer_proc *p, struct pid *tgid,
 		refcount_inc(&s->ref);
 		p->session = s;
 	}
+	if (p->cg)
+		atomic_inc(&p->cg->nr_procs);
 	hash_add_rcu(tracer_procs, &p->node, (unsigned long)tgid);
 	atomic_inc(&tracer_nr_procs);
 }
@@ -149,6 +151,8 @@ static DECLARE_WORK(tracer_drain_work, tracer_procs_drain);
 void tracer_proc_unhash(struct tracer_proc *p)
 {
 	tracer_filter_add(p->pid, -1);
+	if (p->cg)
+		atomic_dec(&p->cg->nr_procs);
 	hash_del_rcu(&p->node);
 	if (atomic_dec_and_test(&tracer_nr_procs))
 		queue_work(tracer_wq, &tracer_drain_work);
@@ -184,9 +188,8 @@ static int tracer_get_task(pid_t nr, struct task_struct **task)
  * thread reads them the other way round (hooks.c), so either this sees the
  * group dead, or the hook sees the slot taken and waits for the lock.
  */
-static int tracer_proc_link_live(struct tracer_proc *p,
-				 struct task_struct *task, u32 flags,
-				 struct tracer_session *s, pid_t ppid)
+int tracer_proc_link_live(struct tracer_proc *p, struct task_struct *task,
+			  u32 flags, struct tracer_session *s, pid_t ppid)
 {
 	struct pid *tgid = task_tgid(task);
 
@@ -303,6 +306,26 @@ int tracer_procs_remove(pid_t nr)
 out:
 	put_task_struct(task);
 	return ret;
+}
+
+/*
+ * A monitored cgroup goes: the rows it brought leave, the others count
+ * toward no cgroup any more.  tracer_procs_lock held.
+ */
+void tracer_procs_drop_cgroup(struct tracer_cgroup *cg)
+{
+	struct tracer_proc *p;
+	struct hlist_node *tmp;
+	int bkt;
+
+	hash_for_each_safe(tracer_procs, bkt, tmp, p, node) {
+		if (p->cg != cg)
+			continue;
+		if (p->flags & TRACER_VIA_CGROUP)
+			tracer_proc_unlink(p);
+		else
+			tracer_proc_set_cgroup(p, NULL);
+	}
 }
 
 /*

@@ -3,9 +3,9 @@
 #
 # Runs inside the test VM (scripts/vm.sh) from the payload directory built by
 # `make -C tests guest OUT=DIR`, with /modules/tracer.ko and
-# /modules/tracer_test_helper.ko.  Prints "ok N - name" / "not ok N - name #
-# reason" for every check, and as its very last line "P passed, F failed".
-# Exit status: 0 when nothing failed.
+# /modules/tracer_test_helper.ko.  Prints TAP (tap.sh, from scripts/): "ok N -
+# name" / "not ok N - name # reason" for every check, the plan, and as its very
+# last line "P passed, F failed".  Exit status: 0 when nothing failed.
 #
 # Phases: (1) load tracer.ko as is, run the whole C suite; unload it while
 # monitored processes work; (2) reload it with the other event source
@@ -36,6 +36,8 @@
 set -u
 
 HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=scripts/tap.sh
+. "$HERE/tap.sh"
 CTL=$HERE/tracerctl-tests/run.sh # tests/tracerctl, when in the payload
 MODDIR=${TRACER_MODDIR:-/modules}
 STRESS=${TRACER_STRESS_SECS:-10}
@@ -44,31 +46,7 @@ RELOAD_CYCLES=${TRACER_RELOAD_CYCLES:-30}
 RELOAD_SECS=${TRACER_RELOAD_SECS:-30}
 TMP=${TMPDIR:-/tmp}/tracer-run.$$
 mkdir -p "$TMP"
-NUM=0
-PASS=0
-FAIL=0
 HEADER='PID kmalloc kfree kmalloc_mem kfree_mem sched up down lock unlock'
-
-ok() {
-	NUM=$((NUM + 1))
-	PASS=$((PASS + 1))
-	echo "ok $NUM - $1"
-}
-
-not_ok() {
-	NUM=$((NUM + 1))
-	FAIL=$((FAIL + 1))
-	echo "not ok $NUM - $1 # $2"
-}
-
-# check NAME REASON COMMAND...: ok when COMMAND succeeds.
-check() {
-	_name=$1 _why=$2
-	shift 2
-	if "$@"; then ok "$_name"; else not_ok "$_name" "$_why"; fi
-}
-
-diag() { echo "# $*"; }
 
 # --- CPU hotplug around kprobe (un)registration ------------------------------
 
@@ -81,14 +59,14 @@ cpus_offline() {
 		if echo 0 >"$f" 2>/dev/null; then
 			OFFLINED="$OFFLINED $f"
 		else
-			diag "cannot take ${f%/online} offline"
+			tap_diag "cannot take ${f%/online} offline"
 		fi
 	done
 }
 
 cpus_online() {
 	for f in $OFFLINED; do
-		echo 1 >"$f" 2>/dev/null || diag "cannot bring ${f%/online} online"
+		echo 1 >"$f" 2>/dev/null || tap_diag "cannot bring ${f%/online} online"
 	done
 	OFFLINED=''
 }
@@ -119,51 +97,51 @@ not_loaded() { ! loaded "$1"; }
 
 # /dev/tracer: character device 10:42.
 dev_ok() {
-	[ -c /dev/tracer ] || { diag "/dev/tracer missing or not a char device"; return 1; }
+	[ -c /dev/tracer ] || { tap_diag "/dev/tracer missing or not a char device"; return 1; }
 	_mm=$(stat -c '%t:%T' /dev/tracer) # hexadecimal major:minor
-	[ "$_mm" = a:2a ] || { diag "/dev/tracer is $_mm (hex), expected a:2a (10:42)"; return 1; }
+	[ "$_mm" = a:2a ] || { tap_diag "/dev/tracer is $_mm (hex), expected a:2a (10:42)"; return 1; }
 }
 
 # /proc/tracer: exact header; with "empty": no row.
 proc_ok() {
-	[ -f /proc/tracer ] || { diag "/proc/tracer missing"; return 1; }
+	[ -f /proc/tracer ] || { tap_diag "/proc/tracer missing"; return 1; }
 	cat /proc/tracer >"$TMP/proc" || return 1
 	_h=$(head -n 1 "$TMP/proc" | tr -s ' \t' '  ' | sed 's/^ //; s/ $//')
-	[ "$_h" = "$HEADER" ] || { diag "header: '$_h'"; return 1; }
+	[ "$_h" = "$HEADER" ] || { tap_diag "header: '$_h'"; return 1; }
 	if [ "${1:-}" = empty ]; then
 		_n=$(wc -l <"$TMP/proc")
-		[ "$_n" -eq 1 ] || { diag "$((_n - 1)) rows:"; sed 's/^/#   /' "$TMP/proc"; return 1; }
+		[ "$_n" -eq 1 ] || { tap_diag "$((_n - 1)) rows:"; sed 's/^/#   /' "$TMP/proc"; return 1; }
 	fi
 	return 0
 }
 
 params_ok() {
-	[ -d /sys/module/tracer/parameters ] || { diag "no parameters directory"; return 0; }
+	[ -d /sys/module/tracer/parameters ] || { tap_diag "no parameters directory"; return 0; }
 	for f in /sys/module/tracer/parameters/*; do
 		[ -e "$f" ] || continue
-		_v=$(cat "$f") || { diag "cannot read $f"; return 1; }
-		diag "param ${f##*/} = $_v"
+		_v=$(cat "$f") || { tap_diag "cannot read $f"; return 1; }
+		tap_diag "param ${f##*/} = $_v"
 	done
 }
 
 source_is() {
 	_v=$(cat /sys/module/tracer/parameters/source 2>/dev/null)
-	[ "$_v" = "$1" ] || { diag "source = '$_v'"; return 1; }
+	[ "$_v" = "$1" ] || { tap_diag "source = '$_v'"; return 1; }
 }
 
 missed_zero() { missed_is 0; }
 
 missed_is() {
 	f=/sys/module/tracer/parameters/missed
-	[ -f "$f" ] || { diag "no $f"; return 0; }
+	[ -f "$f" ] || { tap_diag "no $f"; return 0; }
 	_v=$(cat "$f")
-	[ "$_v" = "$1" ] || { diag "missed = $_v, expected $1"; return 1; }
+	[ "$_v" = "$1" ] || { tap_diag "missed = $_v, expected $1"; return 1; }
 }
 
 # The allocation map parameter is exactly $1.
 map_is() {
 	_v=$(cat /sys/module/tracer/parameters/map 2>/dev/null)
-	[ "$_v" = "$1" ] || { diag "map: '$_v', expected '$1'"; return 1; }
+	[ "$_v" = "$1" ] || { tap_diag "map: '$_v', expected '$1'"; return 1; }
 }
 
 uptime_s() { cut -d. -f1 /proc/uptime; }
@@ -180,7 +158,7 @@ map_is_empty() {
 	_v=$(cat /sys/module/tracer/parameters/map 2>/dev/null)
 	_r=$(echo "$_v" | sed -n 's/^records=\([0-9]*\) capacity=64 overflow=[0-9]*$/\1/p')
 	[ -n "$_r" ] && [ "$_r" -le "$_left" ] && return 0
-	diag "map: '$_v' ($_left records of slab allocator blocks allowed)"
+	tap_diag "map: '$_v' ($_left records of slab allocator blocks allowed)"
 	return 1
 }
 
@@ -197,43 +175,20 @@ helper_slab_calls() {
 # Run tracer_test (args: test names); its results join our numbering.
 run_c_tests() {
 	_want=$("$HERE/tracer_test" -l "$@" | wc -l)
-	{
-		"$HERE/tracer_test" -s $((NUM + 1)) -t "$STRESS" "$@"
-		echo $? >"$TMP/c.rc"
-	} 2>&1 | tee "$TMP/c.out"
-	_p=$(grep -c '^ok ' "$TMP/c.out")
-	_f=$(grep -c '^not ok ' "$TMP/c.out")
-	NUM=$((NUM + _p + _f))
-	PASS=$((PASS + _p))
-	FAIL=$((FAIL + _f))
-	_rc=$(cat "$TMP/c.rc" 2>/dev/null || echo none)
-	if [ $((_p + _f)) -ne "$_want" ]; then
-		not_ok "tracer_test complete" "$((_p + _f)) of $_want results, exit status $_rc"
-	elif [ "$_f" -eq 0 ] && [ "$_rc" != 0 ]; then
-		not_ok "tracer_test exit status" "exit status $_rc"
-	fi
+	tap_sub -n "$_want" tracer_test "$TMP/c.out" \
+		"$HERE/tracer_test" -s $((TAP_NUM + 1)) -t "$STRESS" "$@"
 }
 
 # The tracerctl tests' phase $1; their results join our numbering.
 run_ctl_phase() {
-	# Their closing "P passed, F failed" shows as a diagnostic: only ours
-	# is a summary line.
-	TRACERCTL_FIRST=$((NUM + 1)) TRACER_MODDIR=$MODDIR sh "$CTL" "$1" 2>&1 |
-		tee "$TMP/ctl.out" | sed 's/^\([0-9]* passed, [0-9]* failed\)$/# tracerctl tests, phase '"$1"': \1/'
-	_p=$(grep -c '^ok ' "$TMP/ctl.out")
-	_f=$(grep -c '^not ok ' "$TMP/ctl.out")
-	NUM=$((NUM + _p + _f))
-	PASS=$((PASS + _p))
-	FAIL=$((FAIL + _f))
-	tail -n 1 "$TMP/ctl.out" | grep -q "^$_p passed, $_f failed\$" ||
-		not_ok "tracerctl tests, phase $1, complete" "last line: $(tail -n 1 "$TMP/ctl.out")"
+	tap_sub "tracerctl tests, phase $1" "$TMP/ctl.out" env TRACER_MODDIR="$MODDIR" sh "$CTL" "$1"
 }
 
 CTL_ON=0
 if [ -f "$CTL" ] && [ "${TRACER_TRACERCTL:-1}" != 0 ]; then
 	CTL_ON=1
 else
-	diag "no tracerctl tests in the payload (or TRACER_TRACERCTL=0)"
+	tap_diag "no tracerctl tests in the payload (or TRACER_TRACERCTL=0)"
 fi
 
 HOGS=''
@@ -249,20 +204,20 @@ start_hogs() {
 	_t=0
 	while [ "$(cat "$TMP"/hog.* 2>/dev/null | grep -c 'hog ready')" -lt 3 ]; do
 		_t=$((_t + 1))
-		[ $_t -lt 300 ] || { diag "hogs not ready"; return 1; }
+		[ $_t -lt 300 ] || { tap_diag "hogs not ready"; return 1; }
 		sleep 0.1
 	done
 }
 
 hogs_alive() {
 	for _p in $HOGS; do
-		kill -0 "$_p" 2>/dev/null || { diag "hog $_p died"; return 1; }
+		kill -0 "$_p" 2>/dev/null || { tap_diag "hog $_p died"; return 1; }
 	done
 }
 
 hogs_in_table() {
 	for _p in $HOGS; do
-		grep -q "^ *$_p " /proc/tracer || { diag "no row for hog $_p"; return 1; }
+		grep -q "^ *$_p " /proc/tracer || { tap_diag "no row for hog $_p"; return 1; }
 	done
 }
 
@@ -287,11 +242,11 @@ reload_cycles() {
 		fi
 		_c0=$(uptime_cs)
 		if ! tracer_insmod ${_cyc_src:+source=$_cyc_src}; then
-			diag "cycle $_cyc: insmod failed"
+			tap_diag "cycle $_cyc: insmod failed"
 			_cyc_badload=$((_cyc_badload + 1))
 			break
 		fi
-		proc_ok empty || { diag "cycle $_cyc: table not empty after the load"; _cyc_badempty=$((_cyc_badempty + 1)); }
+		proc_ok empty || { tap_diag "cycle $_cyc: table not empty after the load"; _cyc_badempty=$((_cyc_badempty + 1)); }
 		# Hogs and their children: counted while the module goes away.
 		# shellcheck disable=SC2086 # one PID per argument
 		"$HERE/tracer_workload" -a $HOGS || _cyc_badadd=$((_cyc_badadd + 1))
@@ -300,28 +255,28 @@ reload_cycles() {
 		sleep 0.2
 		_c2=$(uptime_cs)
 		if ! tracer_rmmod; then
-			diag "cycle $_cyc: rmmod failed"
+			tap_diag "cycle $_cyc: rmmod failed"
 			_cyc_badload=$((_cyc_badload + 1))
 			break
 		fi
 		_c3=$(uptime_cs)
-		diag "cycle $_cyc${_cyc_src:+ ($_cyc_src)}: insmod and add $((_c1 - _c0))0 ms, rmmod $((_c3 - _c2))0 ms"
+		tap_diag "cycle $_cyc${_cyc_src:+ ($_cyc_src)}: insmod and add $((_c1 - _c0))0 ms, rmmod $((_c3 - _c2))0 ms"
 		_cyc=$((_cyc + 1))
 	done
 	kill -TERM "$_cyc_rd" 2>/dev/null
 	wait "$_cyc_rd"
 	_cyc_rrc=$?
 	cat "$TMP/reader.out"
-	diag "reload: $_cyc cycles of insmod/rmmod under load in $(($(uptime_s) - _cyc_t0)) s"
-	check "reload cycles: insmod and rmmod succeed every time ($_cyc cycles)" "see above" \
+	tap_diag "reload: $_cyc cycles of insmod/rmmod under load in $(($(uptime_s) - _cyc_t0)) s"
+	tap_test "reload cycles: insmod and rmmod succeed every time ($_cyc cycles)" "see above" \
 		test "$_cyc_badload" = 0
 	# Under TCG, a PREEMPT_RT rmmod under load takes up to 6 s.
-	check "reload cycles: at least 3 done" "only $_cyc" test "$_cyc" -ge 3
-	check "reload cycles: the table is empty after every load" "$_cyc_badempty loads" \
+	tap_test "reload cycles: at least 3 done" "only $_cyc" test "$_cyc" -ge 3
+	tap_test "reload cycles: the table is empty after every load" "$_cyc_badempty loads" \
 		test "$_cyc_badempty" = 0
-	check "reload cycles: the hogs could be added after every load" "$_cyc_badadd failures" \
+	tap_test "reload cycles: the hogs could be added after every load" "$_cyc_badadd failures" \
 		test "$_cyc_badadd" = 0
-	check "reload cycles: the reader saw only well-formed tables" "reader exit $_cyc_rrc" \
+	tap_test "reload cycles: the reader saw only well-formed tables" "reader exit $_cyc_rrc" \
 		test "$_cyc_rrc" = 0
 }
 
@@ -333,7 +288,7 @@ dmesg_clean() {
 	# tracer.ko's entry cache at unload found leaked entries.
 	if grep -E 'BUG|WARNING|Oops|list_add corruption|list_del corruption|refcount_t|general protection|[Uu]nable to handle|Call Trace|still has objects|Objects remaining' \
 		"$TMP/dmesg.ours" >"$TMP/dmesg.bad"; then
-		diag "kernel log:"
+		tap_diag "kernel log:"
 		sed 's/^/#   /' "$TMP/dmesg.bad" | head -n 60
 		return 1
 	fi
@@ -342,128 +297,128 @@ dmesg_clean() {
 
 # --- main --------------------------------------------------------------------
 
-diag "tracer-dkms guest tests: kernel $(uname -r) id $(cat /etc/kernel-id 2>/dev/null || echo '?')," \
+tap_header
+tap_diag "tracer-dkms guest tests: kernel $(uname -r) id $(cat /etc/kernel-id 2>/dev/null || echo '?')," \
 	"$(grep -c ^processor /proc/cpuinfo) CPUs, preempt: $(uname -v | grep -o 'PREEMPT[_A-Z]*' | head -n 1)"
 dmesg >"$TMP/dmesg.boot"
 BOOT_LINES=$(wc -l <"$TMP/dmesg.boot")
 if grep -qE 'BUG|WARNING|Oops' "$TMP/dmesg.boot"; then
-	diag "boot log already has warnings (not counted):"
+	tap_diag "boot log already has warnings (not counted):"
 	grep -E 'BUG|WARNING|Oops' "$TMP/dmesg.boot" | head -n 10 | sed 's/^/#   /'
 fi
 
 [ "$CTL_ON" = 1 ] && run_ctl_phase unloaded
 
-check "insmod tracer_test_helper.ko" "insmod failed" \
+tap_test "insmod tracer_test_helper.ko" "insmod failed" \
 	insmod "$MODDIR/tracer_test_helper.ko"
-check "/dev/tracer_helper exists" "missing" test -c /dev/tracer_helper
-check "insmod tracer.ko" "insmod failed" tracer_insmod
-check "/dev/tracer is char 10:42" "wrong device node" dev_ok
-check "/proc/tracer header, empty table" "see above" proc_ok empty
-check "module parameters readable" "see above" params_ok
+tap_test "/dev/tracer_helper exists" "missing" test -c /dev/tracer_helper
+tap_test "insmod tracer.ko" "insmod failed" tracer_insmod
+tap_test "/dev/tracer is char 10:42" "wrong device node" dev_ok
+tap_test "/proc/tracer header, empty table" "see above" proc_ok empty
+tap_test "module parameters readable" "see above" params_ok
 
 # shellcheck disable=SC2086 # word splitting of the test selection is wanted
 run_c_tests $SELECT
-check "missed events counter is 0 after the tests" "see above" missed_zero
+tap_test "missed events counter is 0 after the tests" "see above" missed_zero
 SOURCE1=$(cat /sys/module/tracer/parameters/source 2>/dev/null || echo '')
-diag "phase 1 event source: ${SOURCE1:-(no source parameter)}; done at $(uptime_s) s"
+tap_diag "phase 1 event source: ${SOURCE1:-(no source parameter)}; done at $(uptime_s) s"
 if [ "$CTL_ON" = 1 ]; then
 	run_ctl_phase loaded
-	check "/dev/tracer_helper still there after the tracerctl tests" "gone" \
+	tap_test "/dev/tracer_helper still there after the tracerctl tests" "gone" \
 		test -c /dev/tracer_helper
 fi
 
 # Unload while monitored processes are running and being counted.
-if start_hogs; then ok "monitored hogs running"; else not_ok "monitored hogs running" "see above"; fi
-check "hogs in /proc/tracer" "see above" hogs_in_table
-check "rmmod tracer.ko while processes are monitored" "rmmod failed" tracer_rmmod
-check "tracer gone after rmmod" "still there" not_loaded tracer
-check "/proc/tracer and /dev/tracer gone" "still there" \
+if start_hogs; then tap_ok "monitored hogs running"; else tap_not_ok "monitored hogs running" "see above"; fi
+tap_test "hogs in /proc/tracer" "see above" hogs_in_table
+tap_test "rmmod tracer.ko while processes are monitored" "rmmod failed" tracer_rmmod
+tap_test "tracer gone after rmmod" "still there" not_loaded tracer
+tap_test "/proc/tracer and /dev/tracer gone" "still there" \
 	sh -c '! [ -e /proc/tracer ] && ! [ -e /dev/tracer ]'
 sleep 1
-check "hogs survive the unload" "see above" hogs_alive
+tap_test "hogs survive the unload" "see above" hogs_alive
 # Phase 2: the other source of kmalloc/kfree events, if there is a choice.
 OTHER=''
 case $SOURCE1 in
 kprobe) OTHER=tracepoint ;;
 tracepoint) OTHER=kprobe ;;
 esac
-check "insmod tracer.ko again${OTHER:+ source=$OTHER}" "insmod failed" \
+tap_test "insmod tracer.ko again${OTHER:+ source=$OTHER}" "insmod failed" \
 	tracer_insmod ${OTHER:+source=$OTHER}
-[ -n "$OTHER" ] && check "source is $OTHER" "see above" source_is "$OTHER"
-check "reloaded: /dev/tracer is char 10:42" "wrong device node" dev_ok
-check "reloaded: table starts empty" "see above" proc_ok empty
+[ -n "$OTHER" ] && tap_test "source is $OTHER" "see above" source_is "$OTHER"
+tap_test "reloaded: /dev/tracer is char 10:42" "wrong device node" dev_ok
+tap_test "reloaded: table starts empty" "see above" proc_ok empty
 stop_hogs
 STRESS=$(((STRESS + 1) / 2))
 # -q: the tests of the ioctl, procfs and permission paths ran in phase 1.
 # shellcheck disable=SC2086 # word splitting of the test selection is wanted
 run_c_tests -q $SELECT
-diag "phase 2 done at $(uptime_s) s"
+tap_diag "phase 2 done at $(uptime_s) s"
 
 # Unload with a full table, readers and a churn of processes.
-if start_hogs; then ok "hogs running again"; else not_ok "hogs running again" "see above"; fi
+if start_hogs; then tap_ok "hogs running again"; else tap_not_ok "hogs running again" "see above"; fi
 ( while :; do cat /proc/tracer >/dev/null 2>&1; done ) &
 READER=$!
-check "missed events counter is 0 (second load)" "see above" missed_zero
-check "rmmod tracer.ko under load" "rmmod failed" tracer_rmmod
+tap_test "missed events counter is 0 (second load)" "see above" missed_zero
+tap_test "rmmod tracer.ko under load" "rmmod failed" tracer_rmmod
 kill "$READER" 2>/dev/null
 wait "$READER" 2>/dev/null
-check "hogs survive the second unload" "see above" hogs_alive
+tap_test "hogs survive the second unload" "see above" hogs_alive
 stop_hogs
-check "tracer unloaded" "still loaded" not_loaded tracer
+tap_test "tracer unloaded" "still loaded" not_loaded tracer
 
 # Phase 3: a tiny allocation map, and injected allocation failures.
 if [ -z "$SELECT" ]; then
-	check "insmod tracer.ko map_bits=4 map_max_bits=4 (a map that never grows)" "insmod failed" \
+	tap_test "insmod tracer.ko map_bits=4 map_max_bits=4 (a map that never grows)" "insmod failed" \
 		tracer_insmod map_bits=4 map_max_bits=4
-	check "map_bits=4: 64 records, empty" "see above" \
+	tap_test "map_bits=4: 64 records, empty" "see above" \
 		map_is "records=0 capacity=64 overflow=0"
 	# 6.18+: the slab allocator kmallocs (and kfrees) blocks of its own in
 	# the caller's context, at moments no test controls: the helper counts
 	# those calls (slab_calls=1) and map_pressure_concurrent adds them to
 	# its exact totals.  The map keeps the records of such blocks the
 	# allocator still holds: the test says how many (SLAB_RECORDS_LEFT).
-	check "helper counts the slab allocator's own calls (slab_calls=1)" \
+	tap_test "helper counts the slab allocator's own calls (slab_calls=1)" \
 		"see above" helper_slab_calls 1
 	run_c_tests map_pressure map_pressure_concurrent
-	check "helper slab_calls=0" "see above" helper_slab_calls 0
-	check "map_bits=4: empty after the tests (but for the slab allocator's own blocks)" \
+	tap_test "helper slab_calls=0" "see above" helper_slab_calls 0
+	tap_test "map_bits=4: empty after the tests (but for the slab allocator's own blocks)" \
 		"see above" map_is_empty
 	run_c_tests fail_alloc_follow_missed reports_capped_in_all
-	check "missed is exactly the one injected follow failure and the 5 reports over max_reports_total" \
+	tap_test "missed is exactly the one injected follow failure and the 5 reports over max_reports_total" \
 		"see above" missed_is 6
-	check "rmmod tracer.ko (map_bits=4)" "rmmod failed" tracer_rmmod
-	diag "phase 3 done at $(uptime_s) s"
+	tap_test "rmmod tracer.ko (map_bits=4)" "rmmod failed" tracer_rmmod
+	tap_diag "phase 3 done at $(uptime_s) s"
 
 	# Phase 4: unload and reload under load.
 	# At the lowest priority: with one CPU online around every insmod and
 	# rmmod, the load would starve them otherwise (20 s a cycle); they
 	# still run, monitored, whenever insmod/rmmod waits.
 	if tracer_insmod && start_hogs -n -f && tracer_rmmod; then
-		ok "hogs with forking children running"
+		tap_ok "hogs with forking children running"
 		reload_cycles
-		check "hogs survive the reload cycles" "see above" hogs_alive
-		check "insmod tracer.ko with the default map" "insmod failed" tracer_insmod
-		check "default map: 65536 records, empty" "see above" \
+		tap_test "hogs survive the reload cycles" "see above" hogs_alive
+		tap_test "insmod tracer.ko with the default map" "insmod failed" tracer_insmod
+		tap_test "default map: 65536 records, empty" "see above" \
 			map_is "records=0 capacity=65536 overflow=0"
-		check "table empty after the last load" "see above" proc_ok empty
+		tap_test "table empty after the last load" "see above" proc_ok empty
 		stop_hogs
-		check "rmmod tracer.ko after the reload cycles" "rmmod failed" tracer_rmmod
-		diag "phase 4 done at $(uptime_s) s"
+		tap_test "rmmod tracer.ko after the reload cycles" "rmmod failed" tracer_rmmod
+		tap_diag "phase 4 done at $(uptime_s) s"
 	else
-		not_ok "hogs with forking children running" "see above"
+		tap_not_ok "hogs with forking children running" "see above"
 		stop_hogs
 		loaded tracer && tracer_rmmod
 	fi
 fi
-check "rmmod tracer_test_helper.ko" "rmmod failed" rmmod tracer_test_helper
-check "kernel log clean (no BUG/WARNING/Oops/corruption)" "see above" dmesg_clean
+tap_test "rmmod tracer_test_helper.ko" "rmmod failed" rmmod tracer_test_helper
+tap_test "kernel log clean (no BUG/WARNING/Oops/corruption)" "see above" dmesg_clean
 grep -iE 'tracer' "$TMP/dmesg.ours" | sed 's/^\[ *[0-9.]*\] //' |
 	grep -v '^tracer: version .* loaded$' | sort | uniq -c >"$TMP/dmesg.tracer"
 if [ -s "$TMP/dmesg.tracer" ]; then
-	diag "kernel log, tracer lines (with their counts):"
+	tap_diag "kernel log, tracer lines (with their counts):"
 	sed 's/^/#   /' "$TMP/dmesg.tracer" | head -n 40
 fi
 
 rm -rf "$TMP"
-echo "$PASS passed, $FAIL failed"
-[ "$FAIL" -eq 0 ]
+tap_done

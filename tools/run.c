@@ -42,7 +42,6 @@ static const char run_help[] =
 "      --csv            CSV with a header line (a total line with -f)\n"
 "      --help           this help\n";
 
-enum { OPT_JSON = 256, OPT_CSV, OPT_HELP };
 
 static void print_command(FILE *f, char **argv)
 {
@@ -133,12 +132,7 @@ int cmd_run(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "follow-forks", no_argument, NULL, 'f' },
 		{ "output", required_argument, NULL, 'o' },
-		{ "human", no_argument, NULL, 'h' },
-		{ "sort", required_argument, NULL, 's' },
-		{ "reverse", no_argument, NULL, 'r' },
-		{ "json", no_argument, NULL, OPT_JSON },
-		{ "csv", no_argument, NULL, OPT_CSV },
-		{ "help", no_argument, NULL, OPT_HELP },
+		TABLE_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
 	struct show_opts o = {
@@ -157,31 +151,18 @@ int cmd_run(int argc, char **argv)
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+fo:hs:r", longopts, NULL)) != -1) {
+		switch (table_opt(c, optarg, &o, "run", true)) {
+		case 1:
+			continue;
+		case -1:
+			return EXIT_RUN_FAILED;
+		}
 		switch (c) {
 		case 'f':
 			follow = true;
 			break;
 		case 'o':
 			output = optarg;
-			break;
-		case 'h':
-			o.human = true;
-			break;
-		case 's':
-			o.sort = sort_key_parse(optarg);
-			if (o.sort == SORT_NONE) {
-				warnx_("run: unknown column '%s'", optarg);
-				return EXIT_RUN_FAILED;
-			}
-			break;
-		case 'r':
-			o.reverse = true;
-			break;
-		case OPT_JSON:
-			o.fmt = FMT_JSON;
-			break;
-		case OPT_CSV:
-			o.fmt = FMT_CSV;
 			break;
 		case OPT_HELP:
 			fputs(run_help, stdout);

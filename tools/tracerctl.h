@@ -31,6 +31,7 @@
 #define TRACER_DEV_PATH		"/dev/" TRACER_DEV_NAME
 #define TRACER_PROC_PATH	"/proc/" TRACER_PROC_NAME
 #define TRACER_SYS_PATH		"/sys/module/tracer"
+#define TRACER_CGROUPS_PATH	"/proc/" TRACER_CGROUPS_PROC_NAME
 
 extern const char *progname;
 
@@ -77,7 +78,7 @@ struct show_opts {
 	int highlight;		/* table: column header in reverse video */
 };
 
-/* util */
+/* util.c */
 void warnx_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void *xrealloc(void *p, size_t n);
 int parse_pid(const char *s, pid_t *pid);
@@ -89,12 +90,37 @@ int text_width(const char *s);
 void read_comm(pid_t pid, char *buf, size_t size);
 pid_t tid_to_tgid(pid_t tid);
 
-/* device */
+/* device.c */
 int open_device(int *err);		/* -> fd, or -1 with *err = errno */
 int device_error(int err);		/* prints why; -> exit status */
 int module_loaded(void);
+/* /sys/module/tracer/parameters/NAME -> len or -errno */
+int sys_param(const char *name, char *buf, size_t size);
+/* "key=val key=val": the value of key (copied to out), or NULL. */
+const char *kv_get(const char *s, const char *key, char *out, size_t size);
+/* Warn on stderr if the allocation map overflowed (kfree_mem is low). */
+void map_warning(void);
 
-/* table.c */
+/* opts.c: the options of show, run and watch (long options >= 256) */
+enum { OPT_JSON = 256, OPT_CSV, OPT_NOHEADER, OPT_PLAIN, OPT_HELP, OPT_BY };
+#define TABLE_LONGOPTS						\
+	{ "human", no_argument, NULL, 'h' },			\
+	{ "sort", required_argument, NULL, 's' },		\
+	{ "reverse", no_argument, NULL, 'r' },			\
+	{ "json", no_argument, NULL, OPT_JSON },		\
+	{ "csv", no_argument, NULL, OPT_CSV },			\
+	{ "help", no_argument, NULL, OPT_HELP }
+/* Option c (-h -s -r --json --csv --no-header) into o: 1 taken, 0 not
+ * one of these, -1 bad argument (said why).  ppid: may sort by ppid.
+ */
+int table_opt(int c, const char *arg, struct show_opts *o, const char *cmd,
+	      bool ppid);
+/* The n PIDs of args (malloc'ed), or NULL after saying which is not one. */
+pid_t *parse_pids(int n, char **args, const char *cmd);
+/* Say why /proc/tracer could not be read (proc_read's err); -> exit status. */
+int proc_error(int err);
+
+/* table.c, output.c */
 void table_add(struct table *t, const struct row *r);
 void table_free(struct table *t);
 struct row *table_find(struct table *t, pid_t pid);
@@ -110,6 +136,33 @@ void json_string(FILE *f, const char *s);
 void csv_field(FILE *f, const char *s);
 void format_human(char *buf, size_t size, uint64_t v);
 void format_rate(char *buf, size_t size, double v, bool bytes, bool human);
+
+/* cgroup.c: cgroups, systemd units, /proc/tracer_cgroups */
+struct cgrow {
+	char path[4096];	/* from the cgroup2 root */
+	unsigned long long procs;
+	unsigned long long c[NCOL];
+};
+
+struct cgtable {
+	struct cgrow *rows;
+	size_t n, cap;
+};
+
+const char *cgroup_root(void);		/* the cgroup2 mount point */
+/* A cgroup directory or path -> its path from the root: 0, or -1. */
+int cgroup_path_of(const char *arg, char *path, size_t size);
+/* A systemd unit's cgroup path (where it will be, if not started): 0, -1. */
+int unit_cgroup(const char *unit, char *path, size_t size);
+const char *cgroup_unit(const char *path);	/* its unit's name, or NULL */
+/* TRACER_ADD_CGROUP / TRACER_REMOVE_CGROUP on fd for path: 0 or errno. */
+int cgroup_request(int fd, const char *path, bool add);
+int cgroups_read(struct cgtable *t, int *err);	/* 0, or -1 and *err */
+int show_cgroups(const struct show_opts *o);	/* show --by cgroup */
+
+/* export.c */
+int cmd_export(int argc, char **argv);
+int cmd_apply(int argc, char **argv);
 
 /* commands */
 int cmd_add(int argc, char **argv);

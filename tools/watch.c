@@ -37,7 +37,6 @@ static const char watch_help[] =
 "      --csv               CSV, a time column (seconds since the epoch) first\n"
 "      --help              this help\n";
 
-enum { OPT_JSON = 256, OPT_CSV, OPT_PLAIN, OPT_HELP };
 
 static volatile sig_atomic_t got_quit, got_term, got_winch, got_tstp;
 
@@ -524,13 +523,8 @@ int cmd_watch(int argc, char **argv)
 		{ "interval", required_argument, NULL, 'n' },
 		{ "count", required_argument, NULL, 'c' },
 		{ "totals", no_argument, NULL, 't' },
-		{ "sort", required_argument, NULL, 's' },
-		{ "reverse", no_argument, NULL, 'r' },
-		{ "human", no_argument, NULL, 'h' },
 		{ "plain", no_argument, NULL, OPT_PLAIN },
-		{ "json", no_argument, NULL, OPT_JSON },
-		{ "csv", no_argument, NULL, OPT_CSV },
-		{ "help", no_argument, NULL, OPT_HELP },
+		TABLE_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
 	struct watch w = {
@@ -548,6 +542,12 @@ int cmd_watch(int argc, char **argv)
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "n:c:ts:rh", longopts, NULL)) != -1) {
+		switch (table_opt(c, optarg, &w.o, "watch", false)) {
+		case 1:
+			continue;
+		case -1:
+			return EXIT_USAGE;
+		}
 		switch (c) {
 		case 'n':
 			if (parse_seconds(optarg, &w.interval) || w.interval < 0.1) {
@@ -564,27 +564,8 @@ int cmd_watch(int argc, char **argv)
 		case 't':
 			w.o.rates = false;
 			break;
-		case 's':
-			w.o.sort = sort_key_parse(optarg);
-			if (w.o.sort == SORT_NONE || w.o.sort == SORT_PPID) {
-				warnx_("watch: unknown column '%s'", optarg);
-				return EXIT_USAGE;
-			}
-			break;
-		case 'r':
-			w.o.reverse = true;
-			break;
-		case 'h':
-			w.o.human = true;
-			break;
 		case OPT_PLAIN:
 			plain = true;
-			break;
-		case OPT_JSON:
-			w.o.fmt = FMT_JSON;
-			break;
-		case OPT_CSV:
-			w.o.fmt = FMT_CSV;
 			break;
 		case OPT_HELP:
 			fputs(watch_help, stdout);
@@ -595,25 +576,14 @@ int cmd_watch(int argc, char **argv)
 		}
 	}
 	w.npids = (size_t)(argc - optind);
-	w.pids = xrealloc(NULL, (w.npids ? w.npids : 1) * sizeof(*w.pids));
-	for (i = 0; i < (int)w.npids; i++) {
-		if (parse_pid(argv[optind + i], &w.pids[i])) {
-			warnx_("watch: '%s' is not a PID (a number > 0)", argv[optind + i]);
-			free(w.pids);
-			return EXIT_USAGE;
-		}
+	w.pids = parse_pids(argc - optind, argv + optind, "watch");
+	if (!w.pids)
+		return EXIT_USAGE;
+	for (i = 0; i < (int)w.npids; i++)
 		w.pids[i] = tid_to_tgid(w.pids[i]);
-	}
 	if (proc_read(&t, &err)) {
 		free(w.pids);
-		if (err == ENOENT) {
-			warnx_("cannot read %s: is the tracer module loaded? try: sudo modprobe tracer",
-			       TRACER_PROC_PATH);
-			return EXIT_NOMODULE;
-		}
-		warnx_("cannot read %s: %s", TRACER_PROC_PATH,
-		       err == EPROTO ? "unexpected format" : strerror(err));
-		return err == EACCES ? EXIT_NOACCESS : EXIT_FAILED;
+		return proc_error(err);
 	}
 	for (i = 0; i < (int)w.npids; i++)
 		if (!table_find(&t, w.pids[i]))

@@ -73,6 +73,40 @@ struct tracer_add {
 
 #define TRACER_ADD_PROCESS_EX	_IOW(_IOC_WRITE, 44, struct tracer_add)
 
+/*
+ * Monitor a cgroup (v2).  The argument is an open file descriptor of a
+ * cgroup2 directory (O_RDONLY | O_DIRECTORY), passed by value like a PID.
+ * Every process in that cgroup or below it is monitored: those there now,
+ * those forked there, those that migrate in; one that moves out leaves
+ * /proc/tracer (unless it was also added by PID).  A process belongs to the
+ * cgroup of its thread group leader.  The cgroup's totals, which include
+ * the counts of its processes that exited, are in /proc/tracer_cgroups:
+ *
+ *	CGROUP procs kmalloc kfree kmalloc_mem kfree_mem sched up down lock unlock
+ *
+ * one row per monitored cgroup: its path from the cgroup2 root (space,
+ * tab, newline and backslash written as \ooo octal escapes), the number of
+ * its monitored processes now, then the counters.  When a cgroup of the
+ * same path is created again (a systemd unit restarted), monitoring and
+ * totals carry over to it.  Needs CAP_SYS_ADMIN.
+ *
+ * Errors: EBADF not a cgroup2 directory, EEXIST monitored already, EBUSY
+ * inside (or above) a monitored cgroup, ENOSPC 256 monitored already,
+ * EPERM no CAP_SYS_ADMIN, ENOMEM, EOPNOTSUPP the kernel lacks the cgroup
+ * tracepoints.
+ */
+#define TRACER_ADD_CGROUP	_IOW(_IOC_WRITE, 45, int)
+
+/*
+ * Stop monitoring the cgroup of the open directory (or the cgroup monitored
+ * at its path); its totals go.  Errors: ENOENT not monitored, EBADF, EPERM.
+ */
+#define TRACER_REMOVE_CGROUP	_IOW(_IOC_WRITE, 46, int)
+
+#define TRACER_CGROUPS_PROC_NAME	"tracer_cgroups"
+#define TRACER_CGROUPS_COLUMNS \
+	"CGROUP procs kmalloc kfree kmalloc_mem kfree_mem sched up down lock unlock"
+
 /* What read(2) on /dev/tracer returns: the final row of an exited process. */
 struct tracer_record {
 	__s32 pid;		/* in the PID namespace of the file's opener */

@@ -138,6 +138,20 @@ int kmsg_open(void)
 	return fd;
 }
 
+/* The next record of the kernel log into rec (NUL-terminated): its length, 0 at the end. */
+static ssize_t kmsg_next(int fd, char *rec, size_t size)
+{
+	ssize_t r;
+
+	do		/* EPIPE: records overwritten meanwhile; go on */
+		r = read(fd, rec, size - 1);
+	while (r < 0 && errno == EPIPE);
+	if (r <= 0)
+		return 0;
+	rec[r] = 0;
+	return r;
+}
+
 int kmsg_check(int fd, const char *what)
 {
 	static const char *const bad[] = {
@@ -146,19 +160,12 @@ int kmsg_check(int fd, const char *what)
 		"nable to handle", "Call Trace", "UBSAN", "KASAN",
 	};
 	char rec[2048];
-	ssize_t r;
 	size_t i;
 	int found = 0;
 
 	if (fd < 0)
 		return 0;
-	for (;;) {
-		r = read(fd, rec, sizeof(rec) - 1);
-		if (r < 0 && errno == EPIPE)	/* overwritten: go on */
-			continue;
-		if (r <= 0)
-			break;
-		rec[r] = 0;
+	while (kmsg_next(fd, rec, sizeof(rec)) > 0) {
 		for (i = 0; i < ARRAY_SIZE(bad) && !found; i++)
 			if (strstr(rec, bad[i])) {
 				failf("%s: kernel log: %.300s", what, rec);
@@ -172,20 +179,12 @@ int kmsg_check(int fd, const char *what)
 int kmsg_find(int fd, const char *needle)
 {
 	char rec[2048];
-	ssize_t r;
 	int found = 0;
 
 	if (fd < 0)
 		return -1;
-	for (;;) {
-		r = read(fd, rec, sizeof(rec) - 1);
-		if (r < 0 && errno == EPIPE)	/* overwritten: go on */
-			continue;
-		if (r <= 0)
-			break;
-		rec[r] = 0;
+	while (kmsg_next(fd, rec, sizeof(rec)) > 0)
 		found |= !!strstr(rec, needle);
-	}
 	return found;
 }
 

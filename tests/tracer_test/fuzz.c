@@ -311,7 +311,7 @@ static unsigned long fz_other_cmd(struct fz_thread *ft)
 			cmd = (unsigned int)(x >> 32);
 		} else {
 			static const unsigned int nrs[] = { 42, 43, 44, 42, 43,
-				44, 41, 45, 0, 255 };
+				44, 41, 47, 0, 255 };
 
 			nr = nrs[(x >> 2) % ARRAY_SIZE(nrs)];
 			type = (x >> 8) % 3 == 0 ? (x >> 16) & 0xff : 1;
@@ -321,7 +321,8 @@ static unsigned long fz_other_cmd(struct fz_thread *ft)
 			cmd = _IOC(dir, type, nr, size);
 		}
 	} while (fz_vfs_cmd(cmd) || cmd == TRACER_ADD_PROCESS ||
-		 cmd == TRACER_REMOVE_PROCESS || cmd == TRACER_ADD_PROCESS_EX);
+		 cmd == TRACER_REMOVE_PROCESS || cmd == TRACER_ADD_PROCESS_EX ||
+		 cmd == TRACER_ADD_CGROUP || cmd == TRACER_REMOVE_CGROUP);
 	/* Sometimes garbage in the upper half: the kernel drops it. */
 	return (x >> 60) == 0 ? cmd | (x & 0xffffffff00000000ULL) : cmd;
 }

@@ -2,15 +2,16 @@
 # tests/tracerctl/fake-checks.sh TRACERCTL PTYRUN: output checks of tracerctl
 # against the fake /proc/tracer and /sys/module/tracer of fakeenv.sh (run it
 # through fakeenv.sh; host-check.sh does, with an ASan/UBSan build).
-# Prints "ok - ..." / "not ok - ..." lines.
+# Prints TAP (scripts/tap.sh).
 set -uo pipefail
 T=$1 PTYRUN=$2
+# shellcheck source=scripts/tap.sh
+. "$(dirname "$0")/../../scripts/tap.sh"
 tmp=$(mktemp -d /tmp/tracerctl-fc.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 export ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1
 
-ok() { echo "ok - $1"; }
-notok() { echo "not ok - $1${2:+ # $2}"; }
+tap_header
 
 # expect NAME RC CMD...: exit status RC, no sanitizer report; $tmp/out, $tmp/err
 expect() {
@@ -18,25 +19,20 @@ expect() {
 	shift 2
 	"$@" >"$tmp/out" 2>"$tmp/err" || rc=$?
 	if grep -q 'runtime error\|AddressSanitizer\|LeakSanitizer' "$tmp/err"; then
-		notok "$name" "sanitizer: $(grep -m1 'runtime error\|ERROR' "$tmp/err")"
-		sed 's/^/#   /' "$tmp/err" | head -n 30
+		tap_not_ok "$name" "sanitizer: $(grep -m1 'runtime error\|ERROR' "$tmp/err")"
+		head -n 30 "$tmp/err" | tap_indent
 		return 1
 	fi
 	if [ "$rc" != "$want" ]; then
-		notok "$name" "exit status $rc, expected $want"
-		sed 's/^/#   /' "$tmp/out" "$tmp/err" | head -n 30
+		tap_not_ok "$name" "exit status $rc, expected $want"
+		cat "$tmp/out" "$tmp/err" | head -n 30 | tap_indent
 		return 1
 	fi
 	return 0
 }
 
 # same NAME WANT GOT
-same() {
-	if [ "$2" = "$3" ]; then ok "$1"; else
-		notok "$1" "got: $(printf '%s' "$3" | tr '\n' '|')"
-		echo "#   want: $(printf '%s' "$2" | tr '\n' '|')"
-	fi
-}
+same() { tap_eq "$1" "$3" "$2"; }
 
 if expect "show" 0 "$T" show; then
 	same "show: aligned table, names sanitized" \
@@ -77,13 +73,13 @@ if expect "watch on a terminal, every key" 0 "$PTYRUN" -s 12x70 -d 0.3 -k '>' -k
 	-k '<' -k '\033[C' -k '\033[D' -k r -k t -k h -k + -k - -k ' ' -k x -k q \
 	"$tmp/pty" -- "$T" watch -n 0.2; then
 	if grep -q 'termios restored' "$tmp/err" && grep -qF 'tracerctl watch' "$tmp/pty"; then
-		ok "watch on a terminal: keys, q, terminal restored"
+		tap_ok "watch on a terminal: keys, q, terminal restored"
 	else
-		notok "watch on a terminal: keys, q, terminal restored" "$(cat "$tmp/err")"
+		tap_not_ok "watch on a terminal: keys, q, terminal restored" "$(cat "$tmp/err")"
 	fi
 fi
 if expect "watch on a narrow terminal" 0 "$PTYRUN" -s 5x20 -d 0.5 -k q "$tmp/pty" -- "$T" watch -n 0.2; then
-	ok "watch on a 5x20 terminal"
+	tap_ok "watch on a 5x20 terminal"
 fi
 expect "status" 0 "$T" status &&
 	same "status: parameters and hooks" \
@@ -92,9 +88,62 @@ expect "status" 0 "$T" status &&
 expect "status --json" 0 "$T" status --json &&
 	same "status --json: hooked lists" '"kmalloc": ["__kmalloc", "kmalloc_trace"]' \
 		"$(grep -o '"kmalloc": \[[^]]*\]' "$tmp/out")"
+expect "show --by cgroup" 0 "$T" show --by cgroup -h &&
+	same "show --by cgroup: the totals, unescaped paths, human sizes" \
+"CGROUP                                   PROCS      kmalloc        kfree  kmalloc_mem    kfree_mem        sched           up         down         lock       unlock
+/system.slice/nginx.service                  3          100           90         6.2K         5.6K           50            1            2            3            4
+/user.slice/with space                       0            5            5          320          320            1            0            0            0            0" \
+		"$(cat "$tmp/out")"
+expect "show --by cgroup --json" 0 "$T" show --by cgroup --json &&
+	same "show --by cgroup --json: unit named" \
+		'  {"cgroup": "/system.slice/nginx.service", "unit": "nginx.service", "procs": 3, "kmalloc": 100, "kfree": 90, "kmalloc_mem": 6400, "kfree_mem": 5760, "sched": 50, "up": 1, "down": 2, "lock": 3, "unlock": 4},' \
+		"$(sed -n 2p "$tmp/out")"
+expect "show --by cgroup --csv" 0 "$T" show --by cgroup --csv &&
+	same "show --by cgroup --csv" "/user.slice/with space,0,5,5,320,320,1,0,0,0,0" "$(tail -n 1 "$tmp/out")"
+expect "show --by bogus" 2 "$T" show --by bogus && tap_ok "show --by bogus: usage error"
+expect "export" 0 "$T" export &&
+	same "export: a cgroup's counter, labelled by cgroup and unit" \
+		'tracer_module_loaded 1|tracer_monitored_cgroups 2|tracer_kmalloc_calls_total{cgroup="/system.slice/nginx.service",unit="nginx.service"} 100|tracer_kfree_bytes_total{cgroup="/user.slice/with space"} 320' \
+		"$(grep -E '^tracer_kmalloc_calls_total\{cgroup="/system|^tracer_kfree_bytes_total\{cgroup="/user|^tracer_module_loaded|^tracer_monitored_cgroups' "$tmp/out" | tr '\n' '|' | sed 's/|$//')"
+if [ -n "${PROMTOOL:-}" ]; then
+	cp "$tmp/out" "$tmp/prom"
+	if "$PROMTOOL" check metrics <"$tmp/prom" >"$tmp/err" 2>&1; then
+		tap_ok "export: promtool check metrics"
+	else
+		tap_not_ok "export: promtool check metrics" "$(tr '\n' '|' <"$tmp/err")"
+	fi
+fi
+expect "export --pids" 0 "$T" export --pids &&
+	same "export --pids: per-process series, names made safe" \
+		'tracer_process_kmalloc_calls_total{pid="4194301",comm="fake-1"} 300|tracer_process_kmalloc_calls_total{pid="4194302",comm="we\"ird\\ ?é?x"} 600' \
+		"$(grep -E '^tracer_process_kmalloc_calls_total\{pid="419430[12]"' "$tmp/out" | tr '\n' '|' | sed 's/|$//')"
+if [ -n "${PROMTOOL:-}" ] && cp "$tmp/out" "$tmp/prom" &&
+	"$PROMTOOL" check metrics <"$tmp/prom" >"$tmp/err" 2>&1; then
+	tap_ok "export --pids: promtool check metrics"
+elif [ -n "${PROMTOOL:-}" ]; then
+	tap_not_ok "export --pids: promtool check metrics" "$(tr '\n' '|' <"$tmp/err")"
+fi
+mkdir -p "$tmp/tf"
+expect "export -o" 0 "$T" export -o "$tmp/tf/tracer.prom" &&
+	same "export -o FILE: written whole (renamed into place), mode 0644, nothing else left" \
+		"tracer.prom 644 yes" \
+		"$(cd "$tmp/tf" && ls) $(stat -c %a "$tmp/tf/tracer.prom") $(grep -q '^tracer_module_loaded 1$' "$tmp/tf/tracer.prom" && echo yes)"
+expect "export -o into a missing directory" 1 "$T" export -o "$tmp/nodir/x.prom" &&
+	tap_ok "export -o into a missing directory: exit 1"
+expect "show, map not full" 0 "$T" show && same "show: no warning while the map never overflowed" "" \
+	"$(cat "$tmp/err")"
+cp /sys/module/tracer/parameters/map "$tmp/map"
+echo "records=262144 capacity=262144 overflow=1234" >/sys/module/tracer/parameters/map
+expect "show, map overflowed" 0 "$T" show && same "show: warns that the map overflowed, names the fix" \
+	"tracerctl: warning: the allocation map was full 1234 times (capacity 262144 records): kfree_mem is low; reload the module with a larger map_max_bits (see tracer(4))" \
+	"$(cat "$tmp/err")"
+expect "status, map overflowed" 0 "$T" status && same "status: the warning, and the map line" \
+	"tracerctl: warning: the allocation map was full 1234 times (capacity 262144 records): kfree_mem is low; reload the module with a larger map_max_bits (see tracer(4))|map:        262144 live allocation records, capacity 262144, 1234 lost (map was full: kfree_mem is low; raise map_max_bits)" \
+	"$(cat "$tmp/err")|$(grep '^map:' "$tmp/out")"
+cp "$tmp/map" /sys/module/tracer/parameters/map
 printf 'PID kmalloc kfree kmalloc_mem kfree_mem sched up down lock unlock\n' >/proc/tracer
 expect "empty table" 0 "$T" show --json && same "show --json, no process" '{"processes": []}' "$(cat "$tmp/out")"
-expect "empty table, watch" 0 "$T" watch -n 0.1 -c 1 && ok "watch, no process"
+expect "empty table, watch" 0 "$T" watch -n 0.1 -c 1 && tap_ok "watch, no process"
 printf 'PID kmalloc extra kfree\n4194301 1 99 2\n' >/proc/tracer
 expect "other columns" 0 "$T" show --csv &&
 	same "show: columns found by name, unknown ones ignored" "4194301,fake-1,1,2,0,0,0,0,0,0,0" \
@@ -103,4 +152,5 @@ printf 'garbage\n' >/proc/tracer
 expect "bad header: exit 1" 1 "$T" show && same "bad header: message" \
 	"tracerctl: /proc/tracer: unexpected format" "$(cat "$tmp/err")"
 printf 'PID kmalloc\n12 x\n' >/proc/tracer
-expect "bad row: exit 1" 1 "$T" show && ok "bad row: exit 1"
+expect "bad row: exit 1" 1 "$T" show && tap_ok "bad row: exit 1"
+tap_done

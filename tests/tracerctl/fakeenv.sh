@@ -5,7 +5,8 @@
 # needed).  /proc is the real procfs plus /proc/tracer and the fake processes
 # 4194301..4194303 (/proc/PID/comm, /proc/PID/status); 4194302's name has a
 # quote, a backslash, a control character, UTF-8 and an invalid byte.
-# FAKE_TRACER (a file) replaces the /proc/tracer table if set.
+# FAKE_TRACER (a file) replaces the /proc/tracer table if set.  Two monitored
+# cgroups in /proc/tracer_cgroups, one with a space in its path.
 set -euo pipefail
 if [ "${1:-}" != --inside ]; then
 	t=$(mktemp -d /tmp/tracerctl-fake.XXXXXX)
@@ -34,6 +35,11 @@ else
 			$((i * 200)) $((i * 3000000000)) $((i * 1536)) $((i * 7)) "$i" 1 2 3 >>tracer
 	done
 fi
+cat >tracer_cgroups <<'EOT'
+CGROUP procs kmalloc kfree kmalloc_mem kfree_mem sched up down lock unlock
+/system.slice/nginx.service 3 100 90 6400 5760 50 1 2 3 4
+/user.slice/with\040space 0 5 5 320 320 1 0 0 0 0
+EOT
 for p in 4194301 4194302 4194303; do
 	rm -f "$p"
 	mkdir "$p"

@@ -12,16 +12,19 @@
 #   TRACERCTL        the tracerctl binary (default: ../tracerctl next to this
 #                    directory, then /tests/tracerctl, then tracerctl in PATH)
 #   TRACER_MODDIR    where tracer_test_helper.ko is (default /modules)
-#   TRACERCTL_FIRST  number of the first test (default 1), to continue the
-#                    numbering of a calling runner
 #
-# Prints "ok N - name" or "not ok N - name # reason" per test, "# ..."
-# diagnostics, and last "P passed, F failed".  Exit status 0 if none failed,
-# 1 if some failed, 2 on a usage error.  Run as root.
+# Prints TAP (tap.sh, from scripts/, next to it in the payload): "ok N - name"
+# or "not ok N - name # reason" per test, "# ..." diagnostics, the plan, and
+# last "P passed, F failed".  Exit status 0 if none failed, 1 if some failed,
+# 2 on a usage error.  Run as root.
 # shellcheck shell=dash
 set -u
 
 HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=scripts/tap.sh
+. "$HERE/tap.sh"
+# shellcheck source=tests/tracerctl/cgroup.sh
+. "$HERE/cgroup.sh"
 PHASE=${1:-}
 MODDIR=${TRACER_MODDIR:-/modules}
 if [ -n "${TRACERCTL:-}" ]; then
@@ -41,36 +44,24 @@ TMP=${TMPDIR:-/tmp}/tracerctl-test.$$
 rm -rf "$TMP"
 mkdir -p "$TMP"
 chmod 777 "$TMP"
-NUM=$((${TRACERCTL_FIRST:-1} - 1))
-PASS=0
-FAIL=0
 BG=''		# background processes to kill at the end
 HDR='PID COMM kmalloc kfree kmalloc_mem kfree_mem sched up down lock unlock'
-
-ok() {
-	NUM=$((NUM + 1))
-	PASS=$((PASS + 1))
-	echo "ok $NUM - $1"
-}
-
-not_ok() {
-	NUM=$((NUM + 1))
-	FAIL=$((FAIL + 1))
-	echo "not ok $NUM - $1 # $2"
-}
-
-diag() { echo "# $*"; }
-
-# result NAME ERRORS: ok if ERRORS is empty, else not ok with it as reason.
-result() {
-	if [ -z "$2" ]; then ok "$1"; else not_ok "$1" "$2"; fi
-}
 
 # t CMD...: run CMD; stdout in $TMP/out, stderr in $TMP/err, status in $RC.
 t() {
 	"$@" >"$TMP/out" 2>"$TMP/err"
 	RC=$?
 }
+
+# want_rc N: the list of errors _e starts empty, or with "exit status RC" unless
+# RC (of t) is N
+want_rc() {
+	_e=''
+	[ "$RC" = "$1" ] || _e="exit status $RC"
+}
+
+# want_in FILE STRING WHAT: "; WHAT" joins _e unless FILE has the fixed STRING
+want_in() { grep -qF -- "$2" "$1" || _e="$_e; $3"; }
 
 show_files() {
 	for _f in "$@"; do
@@ -91,7 +82,7 @@ expect() {
 		_e="${_e:+$_e; }no '$_pat' in the output"
 	fi
 	[ -z "$_e" ] || show_files "$TMP/out" "$TMP/err"
-	result "$_n" "$_e"
+	tap_result "$_n" "$_e"
 }
 
 cleanup() {
@@ -175,10 +166,10 @@ start_idle() {
 	"$TTH" -w "$TMP/fifo" -d "$TMP/done" "$@" &
 	IDLE_PID=$!
 	BG="$BG $IDLE_PID"
-	wait_sleeping "$IDLE_PID" tth || { diag "tth did not start"; return 1; }
+	wait_sleeping "$IDLE_PID" tth || { tap_diag "tth did not start"; return 1; }
 	"$T" add "$IDLE_PID" || return 1
 	echo go >"$TMP/fifo"
-	wait_file "$TMP/done" || { diag "tth did not finish"; return 1; }
+	wait_file "$TMP/done" || { tap_diag "tth did not finish"; return 1; }
 	wait_sleeping "$IDLE_PID" tth
 }
 
@@ -212,7 +203,7 @@ common_tests() {
 
 phase_unloaded() {
 	if [ -d /sys/module/tracer ]; then
-		not_ok "tracer module not loaded" "it is loaded: phase 'unloaded' needs it unloaded"
+		tap_not_ok "tracer module not loaded" "it is loaded: phase 'unloaded' needs it unloaded"
 		return
 	fi
 	_hint='is the tracer module loaded? try: sudo modprobe tracer'
@@ -227,17 +218,17 @@ phase_unloaded() {
 	rm -f "$TMP/ran"
 	expect "run: module not loaded, exit 125" 125 "$_hint" "$T" run -- touch "$TMP/ran"
 	if [ -e "$TMP/ran" ]; then
-		not_ok "run: command not run without the module" "it ran"
+		tap_not_ok "run: command not run without the module" "it ran"
 	else
-		ok "run: command not run without the module"
+		tap_ok "run: command not run without the module"
 	fi
 	rm -f "$TMP/counts"
 	expect "run -o FILE: module not loaded, exit 125" 125 "$_hint" \
 		"$T" run -o "$TMP/counts" -- true
 	if [ -e "$TMP/counts" ]; then
-		not_ok "run -o FILE: not created without the module" "created"
+		tap_not_ok "run -o FILE: not created without the module" "created"
 	else
-		ok "run -o FILE: not created without the module"
+		tap_ok "run -o FILE: not created without the module"
 	fi
 
 	# The node may exist without the module (static nodes, devname alias).
@@ -260,10 +251,9 @@ phase_unloaded() {
 test_status() {
 	_v=$(cat /sys/module/tracer/version 2>/dev/null)
 	t "$T" status
-	_e=''
-	[ "$RC" = 0 ] || _e="exit status $RC"
-	grep -qF "module:     loaded, version $_v" "$TMP/out" || _e="$_e; no version $_v"
-	grep -qF "kernel:     $(uname -r)" "$TMP/out" || _e="$_e; no kernel release"
+	want_rc 0
+	want_in "$TMP/out" "module:     loaded, version $_v" "no version $_v"
+	want_in "$TMP/out" "kernel:     $(uname -r)" "no kernel release"
 	_m=$(cat /sys/module/tracer/parameters/monitored)
 	grep -q "^monitored:  $_m process" "$TMP/out" || _e="$_e; monitored is not $_m"
 	_x=$(cat /sys/module/tracer/parameters/missed)
@@ -273,19 +263,18 @@ test_status() {
 	for _h in kmalloc kfree sched up down lock unlock; do
 		grep -q "^\(hooked: \|        \)    $_h  *[^ ]" "$TMP/out" || _e="$_e; no hooked $_h"
 	done
-	grep -qF "device:     /dev/tracer (10:42" "$TMP/out" || _e="$_e; no device line"
+	want_in "$TMP/out" "device:     /dev/tracer (10:42" "no device line"
 	[ -z "$_e" ] || show_files "$TMP/out" "$TMP/err"
-	result "status: version, kernel, monitored, missed, map, hooked" "${_e#; }"
+	tap_result "status: version, kernel, monitored, missed, map, hooked" "${_e#; }"
 
 	t "$T" status --json
-	_e=''
-	[ "$RC" = 0 ] || _e="exit status $RC"
-	grep -qF '"loaded": true' "$TMP/out" || _e="$_e; not loaded true"
-	grep -qF "\"version\": \"$_v\"" "$TMP/out" || _e="$_e; no version"
-	grep -qF "\"monitored\": $_m," "$TMP/out" || _e="$_e; monitored is not $_m"
-	grep -qF '"kmalloc": ["' "$TMP/out" || _e="$_e; no hooked kmalloc list"
+	want_rc 0
+	want_in "$TMP/out" '"loaded": true' "not loaded true"
+	want_in "$TMP/out" "\"version\": \"$_v\"" "no version"
+	want_in "$TMP/out" "\"monitored\": $_m," "monitored is not $_m"
+	want_in "$TMP/out" '"kmalloc": ["' "no hooked kmalloc list"
 	[ -z "$_e" ] || show_files "$TMP/out"
-	result "status --json" "${_e#; }"
+	tap_result "status --json" "${_e#; }"
 }
 
 test_add_remove() {
@@ -298,10 +287,10 @@ test_add_remove() {
 	_none=$(free_pid)
 
 	expect "add PID" 0 "" "$T" add "$_p"
-	if monitored "$_p"; then ok "add PID: row in /proc/tracer"; else not_ok "add PID: row in /proc/tracer" "no row"; fi
+	if monitored "$_p"; then tap_ok "add PID: row in /proc/tracer"; else tap_not_ok "add PID: row in /proc/tracer" "no row"; fi
 	expect "add PID again: already monitored, exit 1" 1 "add $_p: already monitored" "$T" add "$_p"
 	expect "remove PID" 0 "" "$T" remove "$_p"
-	if monitored "$_p"; then not_ok "remove PID: row gone" "still there"; else ok "remove PID: row gone"; fi
+	if monitored "$_p"; then tap_not_ok "remove PID: row gone" "still there"; else tap_ok "remove PID: row gone"; fi
 	expect "remove PID again: not monitored, exit 1" 1 "remove $_p: not monitored" "$T" remove "$_p"
 	expect "add a free PID: no such process, exit 1" 1 "add $_none: no such process" "$T" add "$_none"
 	expect "remove a free PID: no such process, exit 1" 1 "remove $_none: no such process" \
@@ -310,23 +299,23 @@ test_add_remove() {
 	expect "add several PIDs, one bad: exit 1" 1 "add $_none: no such process" \
 		"$T" add "$_p" "$_none" "$_q"
 	if monitored "$_p" && monitored "$_q"; then
-		ok "add several PIDs: the good ones added"
+		tap_ok "add several PIDs: the good ones added"
 	else
-		not_ok "add several PIDs: the good ones added" "rows: $(proc_row "$_p") / $(proc_row "$_q")"
+		tap_not_ok "add several PIDs: the good ones added" "rows: $(proc_row "$_p") / $(proc_row "$_q")"
 	fi
 	expect "remove several PIDs, one not monitored: exit 1" 1 "remove 1: not monitored" \
 		"$T" remove "$_p" 1 "$_q"
 	if monitored "$_p" || monitored "$_q"; then
-		not_ok "remove several PIDs: the good ones removed" "still there"
+		tap_not_ok "remove several PIDs: the good ones removed" "still there"
 	else
-		ok "remove several PIDs: the good ones removed"
+		tap_ok "remove several PIDs: the good ones removed"
 	fi
 	expect "add with a bad argument: nothing done, exit 2" 2 "is not a PID" "$T" add "$_p" x
 	if monitored "$_p"; then
-		not_ok "add with a bad argument: nothing added" "$_p added"
+		tap_not_ok "add with a bad argument: nothing added" "$_p added"
 		"$T" remove "$_p"
 	else
-		ok "add with a bad argument: nothing added"
+		tap_ok "add with a bad argument: nothing added"
 	fi
 
 	# add -f: a process forked after the request is monitored too.
@@ -343,9 +332,9 @@ test_add_remove() {
 	_c=$(cat "$TMP/fchild" 2>/dev/null)
 	BG="$BG $_c"
 	if [ -n "$_c" ] && monitored "$_c"; then
-		ok "add -f: a child forked later is monitored"
+		tap_ok "add -f: a child forked later is monitored"
 	else
-		not_ok "add -f: a child forked later is monitored" "child ${_c:-?} has no row"
+		tap_not_ok "add -f: a child forked later is monitored" "child ${_c:-?} has no row"
 		show_files /proc/tracer
 	fi
 	"$T" remove "$_s" "$_c" >/dev/null 2>&1
@@ -388,16 +377,16 @@ test_permissions() {
 	_l=$(grep '^  {"pid": ' "$TMP/nr.json")
 	_k=$(jnum "$_l" kmalloc_mem)
 	if [ -n "$_k" ] && [ "$_k" -ge 1000 ] && grep -qF '"exit_status": 0' "$TMP/nr.json"; then
-		ok "non-root run: counts reported"
+		tap_ok "non-root run: counts reported"
 	else
-		not_ok "non-root run: counts reported" "kmalloc_mem '$_k' < 1000"
+		tap_not_ok "non-root run: counts reported" "kmalloc_mem '$_k' < 1000"
 		show_files "$TMP/nr.json"
 	fi
 	t "$ASUSER" $NOBODY $NOBODY "$T" run -- cat /proc/self/status
-	result "non-root run: the command cannot gain privileges (no_new_privs)" \
+	tap_result "non-root run: the command cannot gain privileges (no_new_privs)" \
 		"$(grep -q '^NoNewPrivs:[[:space:]]*1$' "$TMP/out" || echo "exit status $RC, $(grep NoNewPrivs "$TMP/out")")"
 	t "$T" run -- cat /proc/self/status
-	result "root run: no_new_privs not set" \
+	tap_result "root run: no_new_privs not set" \
 		"$(grep -q '^NoNewPrivs:[[:space:]]*0$' "$TMP/out" || echo "exit status $RC, $(grep NoNewPrivs "$TMP/out")")"
 	chmod "$_hmode" /dev/tracer_helper
 	chmod "$_mode" /dev/tracer
@@ -405,45 +394,44 @@ test_permissions() {
 }
 
 test_show() {
-	start_idle kmalloc_var 1000 4096 || { not_ok "show: idle process" "setup failed"; return; }
+	start_idle kmalloc_var 1000 4096 || { tap_not_ok "show: idle process" "setup failed"; return; }
 	_p=$IDLE_PID
-	start_idle kmalloc_var 10 100 || { not_ok "show: idle process" "setup failed"; return; }
+	start_idle kmalloc_var 10 100 || { tap_not_ok "show: idle process" "setup failed"; return; }
 	_q=$IDLE_PID
 	_raw=$(proc_row "$_p")
 	_rawq=$(proc_row "$_q")
-	diag "/proc/tracer rows: $_p: $_raw; $_q: $_rawq"
+	tap_diag "/proc/tracer rows: $_p: $_raw; $_q: $_rawq"
 
 	t "$T" show
 	_h=$(head -n 1 "$TMP/out" | tr -s ' ' | sed 's/^ //')
-	_e=''
-	[ "$RC" = 0 ] || _e="exit status $RC"
+	want_rc 0
 	[ "$_h" = "$HDR" ] || _e="$_e; header '$_h'"
-	result "show: exit 0, header" "${_e#; }"
+	tap_result "show: exit 0, header" "${_e#; }"
 	_row=$(awk -v p="$_p" '$1 == p { print $2; $1 = $2 = ""; print }' "$TMP/out" | tr -s ' ' | sed 's/^ //')
 	_comm=$(echo "$_row" | head -n 1)
 	_nums=$(echo "$_row" | tail -n 1)
 	if [ "$_comm" = tth ] && [ "$_nums" = "$_raw" ]; then
-		ok "show: row = /proc/tracer row, with COMM"
+		tap_ok "show: row = /proc/tracer row, with COMM"
 	else
-		not_ok "show: row = /proc/tracer row, with COMM" "comm '$_comm', '$_nums' != '$_raw'"
+		tap_not_ok "show: row = /proc/tracer row, with COMM" "comm '$_comm', '$_nums' != '$_raw'"
 		show_files "$TMP/out"
 	fi
 	# aligned: every line as long as the header (right-aligned last column)
 	_w=$(awk 'NR == 1 { w = length($0) } length($0) != w { bad = 1 } END { print bad ? "no" : "yes" }' "$TMP/out")
-	result "show: columns aligned" "$([ "$_w" = yes ] || echo "line lengths differ")"
+	tap_result "show: columns aligned" "$([ "$_w" = yes ] || echo "line lengths differ")"
 
 	t "$T" show "$_p"
 	_n=$(awk 'NR > 1' "$TMP/out" | wc -l)
-	result "show PID: only that row" "$([ "$RC" = 0 ] && [ "$_n" = 1 ] || echo "exit status $RC, $_n rows")"
+	tap_result "show PID: only that row" "$([ "$RC" = 0 ] && [ "$_n" = 1 ] || echo "exit status $RC, $_n rows")"
 
 	t "$T" show --json
 	_l=$(grep "\"pid\": $_p," "$TMP/out")
 	_j=$(jrow "$_l")
 	if [ "$RC" = 0 ] && [ "$_j" = "$_raw" ] && echo "$_l" | grep -qF '"comm": "tth"' &&
 		head -n 1 "$TMP/out" | grep -qF '{"processes": ['; then
-		ok "show --json: same numbers"
+		tap_ok "show --json: same numbers"
 	else
-		not_ok "show --json: same numbers" "exit status $RC, '$_j' != '$_raw'"
+		tap_not_ok "show --json: same numbers" "exit status $RC, '$_j' != '$_raw'"
 		show_files "$TMP/out"
 	fi
 
@@ -452,9 +440,9 @@ test_show() {
 	_ch=$(head -n 1 "$TMP/out")
 	if [ "$RC" = 0 ] && [ "$_c" = "$_raw" ] &&
 		[ "$_ch" = "pid,comm,kmalloc,kfree,kmalloc_mem,kfree_mem,sched,up,down,lock,unlock" ]; then
-		ok "show --csv: header, same numbers"
+		tap_ok "show --csv: header, same numbers"
 	else
-		not_ok "show --csv: header, same numbers" "exit status $RC, '$_c' != '$_raw', header '$_ch'"
+		tap_not_ok "show --csv: header, same numbers" "exit status $RC, '$_c' != '$_raw', header '$_ch'"
 		show_files "$TMP/out"
 	fi
 
@@ -463,30 +451,30 @@ test_show() {
 	if [ "$(wc -l <"$TMP/out")" != 1 ] || ! grep -q "^$_p,tth," "$TMP/out"; then
 		_e="output: $(cat "$TMP/out")"
 	fi
-	result "show --csv --no-header: one line" "$_e"
+	tap_result "show --csv --no-header: one line" "$_e"
 
 	t "$T" show -h "$_p"
 	_hk=$(awk -v p="$_p" '$1 == p { print $5, $6 }' "$TMP/out")
 	_want="$(human "$(echo "$_raw" | cut -d' ' -f3)") $(human "$(echo "$_raw" | cut -d' ' -f4)")"
 	if [ "$_hk" = "$_want" ] && echo "$_want" | grep -q '[KMG]'; then
-		ok "show -h: byte columns in K/M/G ($_hk)"
+		tap_ok "show -h: byte columns in K/M/G ($_hk)"
 	else
-		not_ok "show -h: byte columns in K/M/G" "'$_hk', expected '$_want'"
+		tap_not_ok "show -h: byte columns in K/M/G" "'$_hk', expected '$_want'"
 		show_files "$TMP/out"
 	fi
 
 	t "$T" show -s kmalloc "$_q" "$_p"
 	_o=$(awk 'NR > 1 { printf "%s ", $1 }' "$TMP/out")
-	result "show -s kmalloc: largest first" "$([ "$_o" = "$_p $_q " ] || echo "order $_o")"
+	tap_result "show -s kmalloc: largest first" "$([ "$_o" = "$_p $_q " ] || echo "order $_o")"
 	t "$T" show -s kmalloc -r "$_p" "$_q"
 	_o=$(awk 'NR > 1 { printf "%s ", $1 }' "$TMP/out")
-	result "show -s kmalloc -r: smallest first" "$([ "$_o" = "$_q $_p " ] || echo "order $_o")"
+	tap_result "show -s kmalloc -r: smallest first" "$([ "$_o" = "$_q $_p " ] || echo "order $_o")"
 
 	_none=$(free_pid)
 	expect "show a PID not monitored: exit 1" 1 "show 1: not monitored" "$T" show 1
 	expect "show a free PID: no such process, exit 1" 1 "show $_none: no such process" "$T" show "$_none"
 	t "$T" show "$_p" 1
-	result "show PID PID-not-monitored: the row, exit 1" \
+	tap_result "show PID PID-not-monitored: the row, exit 1" \
 		"$([ "$RC" = 1 ] && grep -q "^ *$_p " "$TMP/out" || echo "exit status $RC")"
 
 	test_watch "$_p" "$_raw"
@@ -501,9 +489,9 @@ test_watch() {
 	_z=$(awk -v p="$_p" '$1 == p { for (i = 3; i <= 11; i++) if ($i != "0") bad = 1 } END { print bad ? "no" : "yes" }' "$TMP/out")
 	if [ "$RC" = 0 ] && [ "$_n" = 3 ] && [ "$_r" = 3 ] && [ "$_z" = yes ] &&
 		grep -q "per second over 0\.[0-9]* s" "$TMP/out"; then
-		ok "watch -c 3 (not a terminal): 3 tables, rates 0 for an idle process"
+		tap_ok "watch -c 3 (not a terminal): 3 tables, rates 0 for an idle process"
 	else
-		not_ok "watch -c 3 (not a terminal): 3 tables, rates 0 for an idle process" \
+		tap_not_ok "watch -c 3 (not a terminal): 3 tables, rates 0 for an idle process" \
 			"exit status $RC, $_n tables, $_r rows, zero rates: $_z"
 		show_files "$TMP/out" "$TMP/err"
 	fi
@@ -511,9 +499,9 @@ test_watch() {
 	t "$T" watch -t -n 0.2 -c 2 "$_p"
 	_v=$(awk -v p="$_p" '$1 == p { $1 = $2 = ""; print }' "$TMP/out" | tr -s ' ' | sed 's/^ //' | sort -u)
 	if [ "$RC" = 0 ] && [ "$_v" = "$_raw" ] && [ "$(grep -c '^# ' "$TMP/out")" = 2 ]; then
-		ok "watch -t: totals = /proc/tracer"
+		tap_ok "watch -t: totals = /proc/tracer"
 	else
-		not_ok "watch -t: totals = /proc/tracer" "exit status $RC, '$_v' != '$_raw'"
+		tap_not_ok "watch -t: totals = /proc/tracer" "exit status $RC, '$_v' != '$_raw'"
 		show_files "$TMP/out"
 	fi
 
@@ -521,50 +509,48 @@ test_watch() {
 	_v=$(grep "^[0-9.]*,$_p,tth," "$TMP/out" | cut -d, -f4- | tr , ' ' | sort -u)
 	if [ "$RC" = 0 ] && [ "$(head -n 1 "$TMP/out" | cut -d, -f1-3)" = "time,pid,comm" ] &&
 		[ "$(grep -c ",$_p,tth," "$TMP/out")" = 2 ] && [ "$_v" = "$_raw" ]; then
-		ok "watch --csv: time column, a line per interval"
+		tap_ok "watch --csv: time column, a line per interval"
 	else
-		not_ok "watch --csv: time column, a line per interval" "exit status $RC, '$_v'"
+		tap_not_ok "watch --csv: time column, a line per interval" "exit status $RC, '$_v'"
 		show_files "$TMP/out"
 	fi
 
 	t "$T" watch --json -n 0.2 -c 2 "$_p"
 	if [ "$RC" = 0 ] && [ "$(grep -c '^{"time": [0-9.]*, "interval": 0\.[0-9]*, "rates": true, "processes": \[{"pid": '"$_p"',' "$TMP/out")" = 2 ] &&
 		[ "$(wc -l <"$TMP/out")" = 2 ]; then
-		ok "watch --json: a JSON line per interval"
+		tap_ok "watch --json: a JSON line per interval"
 	else
-		not_ok "watch --json: a JSON line per interval" "exit status $RC"
+		tap_not_ok "watch --json: a JSON line per interval" "exit status $RC"
 		show_files "$TMP/out"
 	fi
 
 	t "$T" watch -n 0.2 -c 1 1
-	result "watch PID not monitored: warned, empty table" \
+	tap_result "watch PID not monitored: warned, empty table" \
 		"$([ "$RC" = 0 ] && grep -qF "watch 1: not monitored" "$TMP/err" || echo "exit status $RC")"
 
 	# On a terminal: full screen, q quits, the terminal is restored.
 	t "$PTYRUN" -d 1.5 -k q "$TMP/pty" -- "$T" watch -n 0.3
-	_e=''
-	[ "$RC" = 0 ] || _e="exit status $RC"
-	grep -qF "termios restored" "$TMP/err" || _e="$_e; terminal not restored"
-	grep -qF "$(printf '\033[?1049h')" "$TMP/pty" || _e="$_e; no alternate screen"
-	grep -qF "$(printf '\033[?1049l')" "$TMP/pty" || _e="$_e; alternate screen not left"
-	grep -qF "$(printf '\033[?25h')" "$TMP/pty" || _e="$_e; cursor not shown again"
-	grep -qF "tracerctl watch" "$TMP/pty" || _e="$_e; no title"
+	want_rc 0
+	want_in "$TMP/err" "termios restored" "terminal not restored"
+	want_in "$TMP/pty" "$(printf '\033[?1049h')" "no alternate screen"
+	want_in "$TMP/pty" "$(printf '\033[?1049l')" "alternate screen not left"
+	want_in "$TMP/pty" "$(printf '\033[?25h')" "cursor not shown again"
+	want_in "$TMP/pty" "tracerctl watch" "no title"
 	grep -q "$_p *tth" "$TMP/pty" || _e="$_e; no row of $_p"
 	[ -z "$_e" ] || { show_files "$TMP/err"; od -c "$TMP/pty" | head -n 20 | sed 's/^/#   /'; }
-	result "watch on a terminal: q quits, terminal restored" "${_e#; }"
+	tap_result "watch on a terminal: q quits, terminal restored" "${_e#; }"
 
 	t "$PTYRUN" -d 1.5 -k '\003' "$TMP/pty" -- "$T" watch -n 0.3
-	_e=''
-	[ "$RC" = 0 ] || _e="exit status $RC"
-	grep -qF "termios restored" "$TMP/err" || _e="$_e; terminal not restored"
-	grep -qF "$(printf '\033[?1049l')" "$TMP/pty" || _e="$_e; alternate screen not left"
-	result "watch on a terminal: Ctrl-C quits cleanly" "${_e#; }"
+	want_rc 0
+	want_in "$TMP/err" "termios restored" "terminal not restored"
+	want_in "$TMP/pty" "$(printf '\033[?1049l')" "alternate screen not left"
+	tap_result "watch on a terminal: Ctrl-C quits cleanly" "${_e#; }"
 
 	t "$PTYRUN" -d 1 -k '>' -k q "$TMP/pty" -- "$T" watch -n 0.3 -s kmalloc
 	if [ "$RC" = 0 ] && grep -qF "sorted by kmalloc" "$TMP/pty" && grep -qF "sorted by kfree" "$TMP/pty"; then
-		ok "watch on a terminal: > sorts by the next column"
+		tap_ok "watch on a terminal: > sorts by the next column"
 	else
-		not_ok "watch on a terminal: > sorts by the next column" "exit status $RC"
+		tap_not_ok "watch on a terminal: > sorts by the next column" "exit status $RC"
 	fi
 }
 
@@ -602,12 +588,12 @@ exact() {
 		_d=$(printf '%s\n%s\n' "$_a" "$_b" | awk 'NR == 1 { for (i = 1; i <= 4; i++) a[i] = $i }
 			NR == 2 { printf "%d %d %d %d", $1 - a[1], $2 - a[2], $3 - a[3], $4 - a[4] }')
 		if [ "$_d" = "$_want" ]; then
-			ok "$_name (attempt $_try)"
+			tap_ok "$_name (attempt $_try)"
 			return
 		fi
-		diag "attempt $_try: n=0: $_a; n=$_n: $_b; difference $_d, expected $_want"
+		tap_diag "attempt $_try: n=0: $_a; n=$_n: $_b; difference $_d, expected $_want"
 	done
-	not_ok "$_name" "kmalloc kfree kmalloc_mem kfree_mem differ by '${_d:-?}', expected '$_want'"
+	tap_not_ok "$_name" "kmalloc kfree kmalloc_mem kfree_mem differ by '${_d:-?}', expected '$_want'"
 	show_files "$TMP/run.out"
 }
 
@@ -622,8 +608,7 @@ test_run() {
 	expect "run: options of the command are its own" 0 "exit status 0" "$T" run ls -l /
 
 	t "$T" run -- true
-	_e=''
-	[ "$RC" = 0 ] || _e="exit status $RC"
+	want_rc 0
 	[ -s "$TMP/out" ] && _e="$_e; stdout not empty"
 	_pid=$(sed -n "1s/^tracerctl run: pid \([0-9]*\), exit status 0, [0-9.]* s: true\$/\1/p" "$TMP/err")
 	[ -n "$_pid" ] || _e="$_e; no summary line"
@@ -632,11 +617,11 @@ test_run() {
 	awk -v p="$_pid" 'NR == 3 && $1 == p && $2 == "true" && $3 > 0 { f = 1 } END { exit !f }' \
 		"$TMP/err" || _e="$_e; no row for $_pid"
 	[ -z "$_e" ] || show_files "$TMP/err"
-	result "run: summary and row on stderr" "${_e#; }"
+	tap_result "run: summary and row on stderr" "${_e#; }"
 	if monitored "$_pid"; then
-		not_ok "run: the process left /proc/tracer" "row of $_pid still there"
+		tap_not_ok "run: the process left /proc/tracer" "row of $_pid still there"
 	else
-		ok "run: the process left /proc/tracer"
+		tap_ok "run: the process left /proc/tracer"
 	fi
 
 	expect "run -o in a missing directory: exit 125" 125 "cannot open '$TMP/nodir/x'" \
@@ -646,9 +631,9 @@ test_run() {
 	if [ "$RC" = 0 ] && [ "$(cat "$TMP/out")" = hello ] && [ ! -s "$TMP/err" ] &&
 		grep -q "^tracerctl run: pid [0-9]*, exit status 0, [0-9.]* s: sh -c 'echo hello'\$" \
 			"$TMP/o.txt"; then
-		ok "run -o FILE: counts in FILE, stdout the command's"
+		tap_ok "run -o FILE: counts in FILE, stdout the command's"
 	else
-		not_ok "run -o FILE: counts in FILE, stdout the command's" "exit status $RC"
+		tap_not_ok "run -o FILE: counts in FILE, stdout the command's" "exit status $RC"
 		show_files "$TMP/out" "$TMP/err" "$TMP/o.txt"
 	fi
 
@@ -660,17 +645,16 @@ test_run() {
 	_l=$(grep '^  {"pid": ' "$TMP/out")
 	_tl=$(grep '^ "total": ' "$TMP/out")
 	_p=$(jnum "$_l" pid)
-	_e=''
-	[ "$RC" = 0 ] || _e="exit status $RC"
+	want_rc 0
 	grep -q "^{\"command\": \[\"$TTH\", \"kmalloc_var\", \"100\", \"100\"\], \"pid\": $_p, \"exit_status\": 0, \"signal\": null, \"elapsed\": [0-9.]*,\$" \
 		"$TMP/out" || _e="$_e; bad first line"
 	[ "$(jrow "$_l")" = "$(jrow "$_tl")" ] || _e="$_e; total != row"
 	[ -n "$(jnum "$_l" ppid)" ] || _e="$_e; no ppid"
 	[ -z "$_e" ] || show_files "$TMP/out"
-	result "run --json: command, pid, exit status, total = row" "${_e#; }"
+	tap_result "run --json: command, pid, exit status, total = row" "${_e#; }"
 
 	t "$T" run --json -o - -- sh -c 'kill -TERM $$'
-	result "run --json: signal" "$([ "$RC" = 143 ] && grep -qF '"exit_status": 143, "signal": 15,' "$TMP/out" || echo "exit status $RC")"
+	tap_result "run --json: signal" "$([ "$RC" = 143 ] && grep -qF '"exit_status": 143, "signal": 15,' "$TMP/out" || echo "exit status $RC")"
 
 	# SIGTERM to tracerctl goes to the command; the counts are printed.
 	"$T" run -o "$TMP/term.txt" -- sleep 100 &
@@ -683,9 +667,9 @@ test_run() {
 	wait $_tp
 	RC=$?
 	if [ "$RC" = 143 ] && grep -qF "killed by signal 15" "$TMP/term.txt"; then
-		ok "run: SIGTERM passed on to the command, counts printed, 143"
+		tap_ok "run: SIGTERM passed on to the command, counts printed, 143"
 	else
-		not_ok "run: SIGTERM passed on to the command, counts printed, 143" "exit status $RC"
+		tap_not_ok "run: SIGTERM passed on to the command, counts printed, 143" "exit status $RC"
 		show_files "$TMP/term.txt"
 	fi
 }
@@ -702,8 +686,7 @@ test_run_follow() {
 		_shl=$(grep "^  {\"pid\": $_sh, " "$TMP/out")
 		_kids=$(grep '^  {"pid": ' "$TMP/out" | grep "\"ppid\": $_sh, \"comm\": \"tth\"")
 		_nk=$(echo "$_kids" | grep -c .)
-		_e=''
-		[ "$RC" = 0 ] || _e="exit status $RC"
+		want_rc 0
 		[ "$_rows" = 3 ] || _e="$_e; $_rows rows"
 		echo "$_shl" | grep -qF '"comm": "sh"' || _e="$_e; no sh row"
 		[ "$_nk" = 2 ] || _e="$_e; $_nk tth rows with ppid $_sh"
@@ -721,18 +704,17 @@ test_run_follow() {
 		if [ "$_d" = "100 100 50000 50000" ]; then
 			_ok=1
 		else
-			diag "attempt $_try: tth rows differ by $_d, expected 100 100 50000 50000"
+			tap_diag "attempt $_try: tth rows differ by $_d, expected 100 100 50000 50000"
 			show_files "$TMP/out"
 		fi
 	done
-	result "run -f: a row per process, parent links, total = sum" "${_e#; }"
-	if [ -n "$_ok" ]; then ok "run -f: children counted exactly (attempt $_try)"; else
-		not_ok "run -f: children counted exactly" "difference '${_d:-?}'"; fi
+	tap_result "run -f: a row per process, parent links, total = sum" "${_e#; }"
+	if [ -n "$_ok" ]; then tap_ok "run -f: children counted exactly (attempt $_try)"; else
+		tap_not_ok "run -f: children counted exactly" "difference '${_d:-?}'"; fi
 
 	# Depth 2: sh -> sh -> tth.
 	t "$T" run -f --csv -o - -- sh -c "sh -c \"'$TTH' nop 0; exit 3\" & wait \$!; exit \$?"
-	_e=''
-	[ "$RC" = 3 ] || _e="exit status $RC"
+	want_rc 3
 	_h=$(head -n 1 "$TMP/out")
 	[ "$_h" = "pid,ppid,comm,kmalloc,kfree,kmalloc_mem,kfree_mem,sched,up,down,lock,unlock" ] ||
 		_e="$_e; header '$_h'"
@@ -745,12 +727,11 @@ test_run_follow() {
 	_tot=$(grep '^total,,,' "$TMP/out" | cut -d, -f4- | tr , ' ')
 	[ "$_sum" = "$_tot" ] || _e="$_e; total '$_tot' != sum '$_sum'"
 	[ -z "$_e" ] || show_files "$TMP/out" "$TMP/err"
-	result "run -f --csv: grandchildren followed, total line = sum" "${_e#; }"
+	tap_result "run -f --csv: grandchildren followed, total line = sum" "${_e#; }"
 
 	# An orphan: tracerctl waits for it (child subreaper).
 	t "$T" run -f -- sh -c 'sleep 1 & exit 0'
-	_e=''
-	[ "$RC" = 0 ] || _e="exit status $RC"
+	want_rc 0
 	grep -q "^tracerctl run: pid [0-9]*, exit status 0, [1-9][0-9.]* s, 2 processes: sh -c 'sleep 1 & exit 0'\$" \
 		"$TMP/err" || _e="$_e; not 2 processes after >= 1 s"
 	grep -q "^ *[0-9]*  *[0-9]*  *sleep " "$TMP/err" || _e="$_e; no sleep row"
@@ -758,12 +739,12 @@ test_run_follow() {
 	_tot=$(awk '$1 == "total" { $1 = ""; print }' "$TMP/err" | tr -s ' ' | sed 's/^ //')
 	[ "$_sum" = "$_tot" ] || _e="$_e; total line '$_tot' != sum '$_sum'"
 	[ -z "$_e" ] || show_files "$TMP/err"
-	result "run -f: waits for orphans, table total line = sum" "${_e#; }"
+	tap_result "run -f: waits for orphans, table total line = sum" "${_e#; }"
 }
 
 phase_loaded() {
 	if [ ! -d /sys/module/tracer ] || [ ! -c /dev/tracer ]; then
-		not_ok "tracer module loaded" "phase 'loaded' needs tracer.ko loaded"
+		tap_not_ok "tracer module loaded" "phase 'loaded' needs tracer.ko loaded"
 		return
 	fi
 	_helper_loaded=''
@@ -771,9 +752,9 @@ phase_loaded() {
 		insmod "$MODDIR/tracer_test_helper.ko" && _helper_loaded=1
 	fi
 	if [ -c /dev/tracer_helper ]; then
-		ok "test helper /dev/tracer_helper present"
+		tap_ok "test helper /dev/tracer_helper present"
 	else
-		not_ok "test helper /dev/tracer_helper present" "no /dev/tracer_helper and no $MODDIR/tracer_test_helper.ko"
+		tap_not_ok "test helper /dev/tracer_helper present" "no /dev/tracer_helper and no $MODDIR/tracer_test_helper.ko"
 	fi
 	_before=$(awk 'NR > 1' /proc/tracer | wc -l)
 
@@ -783,17 +764,19 @@ phase_loaded() {
 	test_show
 	test_run
 	test_run_follow
+	test_cgroups
 	common_tests
 
 	cleanup
 	sleep 0.2
 	_after=$(awk 'NR > 1' /proc/tracer | wc -l)
-	result "no row left behind" "$([ "$_after" = "$_before" ] || echo "$_before rows before, $_after after")"
+	tap_result "no row left behind" "$([ "$_after" = "$_before" ] || echo "$_before rows before, $_after after")"
 	_m=$(cat /sys/module/tracer/parameters/missed)
-	diag "missed events: $_m; map: $(cat /sys/module/tracer/parameters/map)"
+	tap_diag "missed events: $_m; map: $(cat /sys/module/tracer/parameters/map)"
 	[ -n "$_helper_loaded" ] && rmmod tracer_test_helper
 }
 
+tap_header
 case $PHASE in
 unloaded) phase_unloaded ;;
 loaded) phase_loaded ;;
@@ -804,5 +787,4 @@ loaded) phase_loaded ;;
 esac
 cleanup
 rm -rf "$TMP"
-echo "$PASS passed, $FAIL failed"
-[ "$FAIL" -eq 0 ]
+tap_done

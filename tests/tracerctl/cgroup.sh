@@ -1,0 +1,93 @@
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=sh
+# tests/tracerctl/cgroup.sh: the in-guest tests of tracerctl's cgroup commands
+# (add/remove --cgroup and --unit, show --by cgroup, export), sourced by run.sh,
+# whose helpers (t, expect, monitored, wait_sleeping, wait_file, jrow) they use.
+
+# The totals of cgroup REL (9 counters) from show --by cgroup --json.
+cg_total() {
+	jrow "$("$T" show --by cgroup --json | grep -F "\"cgroup\": \"$1\"")"
+}
+
+# Run tth OP N SIZE in cgroup directory DIR: started outside it (its exec is
+# nobody's), moved in, told to go, killed once done (it exits there).
+cg_run() {
+	_dir=$1
+	shift
+	rm -f "$TMP/cgfifo" "$TMP/cgdone"
+	mkfifo "$TMP/cgfifo"
+	"$TTH" -w "$TMP/cgfifo" -d "$TMP/cgdone" "$@" &
+	_p=$!
+	wait_sleeping "$_p" tth || tap_diag "tth did not start"
+	echo "$_p" >"$_dir/cgroup.procs"
+	echo go >"$TMP/cgfifo"
+	wait_file "$TMP/cgdone" || tap_diag "tth did not finish"
+	wait_sleeping "$_p" tth
+	kill -9 "$_p"
+	wait "$_p" 2>/dev/null
+}
+
+test_cgroups() {
+	_root=/sys/fs/cgroup
+	if [ ! -e $_root/cgroup.procs ] && ! mount -t cgroup2 none $_root 2>/dev/null; then
+		tap_ok "cgroups: no cgroup2 here # SKIP"
+		return
+	fi
+	_rel=/tracerctl-test.$$
+	_dir=$_root$_rel
+	mkdir -p "$_dir"
+	expect "add --cgroup PATH" 0 "" "$T" add --cgroup "$_rel"
+	expect "add --cgroup twice: exit 1" 1 "already monitored" "$T" add --cgroup "$_dir"
+	expect "add --cgroup below a monitored one: exit 1" 1 "inside or above" \
+		"$T" add --cgroup "$_rel/sub"
+	rmdir "$_dir/sub" 2>/dev/null
+	expect "add --cgroup of a file: exit 1" 1 "not a cgroup" "$T" add --cgroup "$_rel/cgroup.procs"
+	expect "add --unit without systemd: exit 1" 1 "no such unit" "$T" add --unit nothing.service
+	expect "add --cgroup -f: usage error" 2 "do not go together" "$T" add -f --cgroup "$_rel"
+	expect "show --by cgroup lists it" 0 "$_rel" "$T" show --by cgroup
+
+	# A process started there has a row, and its counts are the cgroup's.
+	sleep 1000 &
+	_s=$!
+	BG="$BG $_s"
+	echo "$_s" >"$_dir/cgroup.procs"
+	_i=0
+	while ! monitored "$_s" && [ $_i -lt 50 ]; do sleep 0.1; _i=$((_i + 1)); done
+	tap_result "a process moved into the cgroup is monitored" "$(monitored "$_s" || echo "no row for $_s")"
+	_want="1000 1000 72000 72000"
+	_try=0 _d=''
+	while [ $_try -lt 3 ]; do
+		_try=$((_try + 1))
+		_a=$(cg_total "$_rel")
+		cg_run "$_dir" kmalloc_var 0 72
+		_b=$(cg_total "$_rel")
+		cg_run "$_dir" kmalloc_var 1000 72
+		_c=$(cg_total "$_rel")
+		_d=$(printf '%s\n%s\n%s\n' "$_a" "$_b" "$_c" | awk '{ for (i = 1; i <= 4; i++) v[NR, i] = $i }
+			END { printf "%d %d %d %d", v[3,1] - 2 * v[2,1] + v[1,1], v[3,2] - 2 * v[2,2] + v[1,2],
+			      v[3,3] - 2 * v[2,3] + v[1,3], v[3,4] - 2 * v[2,4] + v[1,4] }')
+		[ "$_d" = "$_want" ] && break
+		tap_diag "attempt $_try: totals $_a / $_b / $_c: difference $_d"
+	done
+	tap_result "totals of processes that worked and exited in the cgroup: exactly n=1000 kmalloc(72) more (attempt $_try)" \
+		"$([ "$_d" = "$_want" ] || echo "kmalloc kfree kmalloc_mem kfree_mem differ by '$_d', expected '$_want'")"
+	t "$T" export
+	_k=$(echo "$_c" | cut -d' ' -f1)
+	tap_result "export: the cgroup's kmalloc counter" \
+		"$(grep -qxF "tracer_kmalloc_calls_total{cgroup=\"$_rel\"} $_k" "$TMP/out" || echo "no 'tracer_kmalloc_calls_total{cgroup=\"$_rel\"} $_k'")"
+	tap_result "export: health" "$(grep -qx 'tracer_monitored_cgroups 1' "$TMP/out" || echo "no 'tracer_monitored_cgroups 1'")"
+
+	echo "$_s" >"$_root/cgroup.procs"
+	_i=0
+	while monitored "$_s" && [ $_i -lt 50 ]; do sleep 0.1; _i=$((_i + 1)); done
+	tap_result "a process moved out leaves the table" "$(! monitored "$_s" || echo "$_s still has a row")"
+	expect "remove --cgroup" 0 "" "$T" remove --cgroup "$_rel"
+	tap_result "show --by cgroup: gone" "$("$T" show --by cgroup | grep -F "$_rel")"
+	expect "remove --cgroup again: exit 1" 1 "not monitored" "$T" remove --cgroup "$_rel"
+	rmdir "$_dir"
+	expect "remove --cgroup of a missing cgroup: exit 1, nothing left" 1 "not monitored" \
+		"$T" remove --cgroup "$_rel"
+	tap_result "remove of a missing cgroup made no directory" "$([ ! -e "$_dir" ] || echo "$_dir exists")"
+	kill "$_s" 2>/dev/null
+}
+
