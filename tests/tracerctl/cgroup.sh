@@ -9,22 +9,32 @@ cg_total() {
 	jrow "$("$T" show --by cgroup --json | grep -F "\"cgroup\": \"$1\"")"
 }
 
-# Run tth OP N SIZE in cgroup directory DIR: started outside it (its exec is
-# nobody's), moved in, told to go, killed once done (it exits there).
-cg_run() {
+# Start tth OP N SIZE in cgroup directory DIR: started outside it (its exec is
+# nobody's), moved in, told to go; it sleeps there once done (CG_PID).
+cg_start() {
 	_dir=$1
 	shift
 	rm -f "$TMP/cgfifo" "$TMP/cgdone"
 	mkfifo "$TMP/cgfifo"
 	"$TTH" -w "$TMP/cgfifo" -d "$TMP/cgdone" "$@" &
-	_p=$!
-	wait_sleeping "$_p" tth || tap_diag "tth did not start"
-	echo "$_p" >"$_dir/cgroup.procs"
+	CG_PID=$!
+	wait_sleeping "$CG_PID" tth || tap_diag "tth did not start"
+	echo "$CG_PID" >"$_dir/cgroup.procs"
 	echo go >"$TMP/cgfifo"
 	wait_file "$TMP/cgdone" || tap_diag "tth did not finish"
-	wait_sleeping "$_p" tth
-	kill -9 "$_p"
-	wait "$_p" 2>/dev/null
+	wait_sleeping "$CG_PID" tth
+}
+
+# cg_end: kill CG_PID (it exits in the cgroup) and reap it
+cg_end() {
+	kill -9 "$CG_PID"
+	wait "$CG_PID" 2>/dev/null
+}
+
+# not_below A B: every counter of B (9, space separated) at least A's ('' if so)
+not_below() {
+	printf '%s\n%s\n' "$1" "$2" | awk 'NR == 1 { split($0, a) } NR == 2 {
+		for (i = 1; i <= 9; i++) if ($i < a[i]) { print "column " i ": " a[i] " -> " $i; exit } }'
 }
 
 test_cgroups() {
@@ -54,23 +64,33 @@ test_cgroups() {
 	_i=0
 	while ! monitored "$_s" && [ $_i -lt 50 ]; do sleep 0.1; _i=$((_i + 1)); done
 	tap_result "a process moved into the cgroup is monitored" "$(monitored "$_s" || echo "no row for $_s")"
+	# Two processes work there (n=0, then n=1000) and exit: while they
+	# sleep after their work the totals have grown by exactly the
+	# difference of the two; at their exits the totals keep all of it.
 	_want="1000 1000 72000 72000"
-	_try=0 _d=''
+	_try=0 _d='' _lost=''
 	while [ $_try -lt 3 ]; do
 		_try=$((_try + 1))
 		_a=$(cg_total "$_rel")
-		cg_run "$_dir" kmalloc_var 0 72
+		cg_start "$_dir" kmalloc_var 0 72
 		_b=$(cg_total "$_rel")
-		cg_run "$_dir" kmalloc_var 1000 72
+		cg_end
 		_c=$(cg_total "$_rel")
-		_d=$(printf '%s\n%s\n%s\n' "$_a" "$_b" "$_c" | awk '{ for (i = 1; i <= 4; i++) v[NR, i] = $i }
-			END { printf "%d %d %d %d", v[3,1] - 2 * v[2,1] + v[1,1], v[3,2] - 2 * v[2,2] + v[1,2],
-			      v[3,3] - 2 * v[2,3] + v[1,3], v[3,4] - 2 * v[2,4] + v[1,4] }')
+		cg_start "$_dir" kmalloc_var 1000 72
+		_e=$(cg_total "$_rel")
+		cg_end
+		_f=$(cg_total "$_rel")
+		_lost=$_lost$(not_below "$_b" "$_c")$(not_below "$_e" "$_f")
+		_d=$(printf '%s\n%s\n%s\n%s\n' "$_a" "$_b" "$_c" "$_e" | awk '{ for (i = 1; i <= 4; i++) v[NR, i] = $i }
+			END { printf "%d %d %d %d", v[4,1] - v[3,1] - v[2,1] + v[1,1], v[4,2] - v[3,2] - v[2,2] + v[1,2],
+			      v[4,3] - v[3,3] - v[2,3] + v[1,3], v[4,4] - v[3,4] - v[2,4] + v[1,4] }')
 		[ "$_d" = "$_want" ] && break
-		tap_diag "attempt $_try: totals $_a / $_b / $_c: difference $_d"
+		tap_diag "attempt $_try: totals $_a / $_b / $_c / $_e / $_f: difference $_d"
 	done
-	tap_result "totals of processes that worked and exited in the cgroup: exactly n=1000 kmalloc(72) more (attempt $_try)" \
+	tap_result "totals of processes that worked in the cgroup: exactly n=1000 kmalloc(72) more (attempt $_try)" \
 		"$([ "$_d" = "$_want" ] || echo "kmalloc kfree kmalloc_mem kfree_mem differ by '$_d', expected '$_want'")"
+	tap_result "the totals keep what exited processes did (nothing falls at an exit)" "$_lost"
+	_c=$_f
 	t "$T" export
 	_k=$(echo "$_c" | cut -d' ' -f1)
 	tap_result "export: the cgroup's kmalloc counter" \
