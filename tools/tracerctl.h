@@ -33,8 +33,6 @@
 #define TRACER_SYS_PATH		"/sys/module/tracer"
 #define TRACER_CGROUPS_PATH	"/proc/" TRACER_CGROUPS_PROC_NAME
 
-extern const char *progname;
-
 /* Counter columns, in /proc/tracer order. */
 #define NCOL TRACER_NR_COLUMNS
 extern const char *const col_name[NCOL];
@@ -79,6 +77,7 @@ struct show_opts {
 };
 
 /* util.c */
+extern const char *progname;	/* "tracerctl": what messages start with */
 void warnx_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void *xrealloc(void *p, size_t n);
 int parse_pid(const char *s, pid_t *pid);
