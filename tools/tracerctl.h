@@ -157,6 +157,8 @@ const char *cgroup_unit(const char *path);	/* its unit's name, or NULL */
 /* TRACER_ADD_CGROUP / TRACER_REMOVE_CGROUP on fd for path: 0 or errno. */
 int cgroup_request(int fd, const char *path, bool add);
 int cgroups_read(struct cgtable *t, int *err);	/* 0, or -1 and *err */
+/* Say why /proc/tracer_cgroups could not be read; -> exit status. */
+int cgroups_error(int err);
 int show_cgroups(const struct show_opts *o);	/* show --by cgroup */
 
 /* export.c */
