@@ -20,8 +20,9 @@ log=${BUILD_LOG:-$outdir/build.log}
 KREL='' KDIR='' KENV='' KROOT='' KSUITE=''
 eval "$("$TOP/scripts/kernels.sh" info "$id")"
 
-# Build trees live in the cache (per checkout, per kernel), out of reach of `make clean`.
-key=$(printf '%s' "$TOP" | md5sum | cut -c1-10)
+# Build trees live in the cache (per checkout, per kernel), out of reach of `make clean`; two
+# runs in one checkout with their own TRACER_OUT have their own trees.
+key=$(printf '%s' "$TOP${TRACER_OUT:+:$TRACER_OUT}" | md5sum | cut -c1-10)
 if [ "$KENV" = host ]; then
 	tree=$TRACER_CACHE/build/$key/$id # as seen by make
 	hosttree=$tree                    # as seen from here
