@@ -30,11 +30,8 @@
 #
 # Prints TAP (scripts/tap.sh): "ok N - ..." / "not ok N - ... # why" per check,
 # the guests' among them, the plan and "N passed, N failed" last; exits 1 if
-# anything failed.
-# Prints "ok N - ..." / "not ok N - ... # why" per check and "N passed, N failed"
-# last; exits 1 if anything failed. Works on a copy of the checkout (its tracked
-# and new files); packages, logs and the last root file system are left in
-# $TRACER_CACHE/e2e/run/.
+# anything failed. Works on a copy of the checkout (its tracked and new files);
+# packages, logs and the last root file system are left in $TRACER_CACHE/e2e/run/.
 #
 # Environment: TRACER_CACHE (default /var/cache/tracer-dkms): the root file
 # system tarball is cached in $TRACER_CACHE/e2e/ keyed by its package list;
