@@ -2,6 +2,10 @@
 #
 #   make                     build src/tracer.ko for the running kernel
 #   make KVER=<release>      build it for another installed kernel (DKMS form)
+#   make KVER=<release> KDIR=<headers> ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-
+#                            cross-build it (the kbuild convention, as DKMS and distribution
+#                            build systems call it: make and kbuild pass ARCH and CROSS_COMPILE
+#                            on); x86-64 and arm64 are supported
 #   make debug               the debug build (fault injection, selftests at load)
 #   make check               build and test on every supported kernel (QEMU)
 #
@@ -56,6 +60,7 @@ check:
 	@$(TOP)/scripts/check.sh
 
 # make demo [K=7.x]: boot a Debian kernel in QEMU with the module and tracerctl, show a real table
+# (K=6.1-arm64: an arm64 one)
 .PHONY: demo
 demo:
 	@$(TOP)/scripts/demo.sh $(or $(K),6.1)
@@ -63,12 +68,15 @@ demo:
 check-static:
 	@$(TOP)/scripts/check.sh --static
 
-# make vm-shell K=6.1: a shell in the test VM of kernel K (5.10 6.1 6.1-rt 6.12 6.12-rt 7.x)
+# make vm-shell K=6.1: a shell in the test VM of kernel K (scripts/kernels.sh list)
 vm-shell:
 	@$(TOP)/scripts/check.sh --shell $(or $(K),6.1)
 
 # --- Packaging: .deb, .rpm, DKMS from the checkout (debian/, rpm/, dkms.conf) ---
 #   make deb              build/pkg/deb/: tracer-dkms_<ver>_all.deb, tracer-utils_<ver>_<arch>.deb
+#   make deb DEB_HOST_ARCH=arm64
+#                         the same with tracer-utils cross-built for arm64 (gcc-aarch64-linux-gnu,
+#                         libc6-dev:arm64; dpkg --add-architecture arm64)
 #   make rpm              build/pkg/rpm/: tracer-dkms-<ver>-1.noarch.rpm, tracer-utils, the SRPM
 #   make repo             build/pkg/repo/: a signed apt repository of the .debs (scripts/repo.sh;
 #                         REPO_URL, REPO_GNUPGHOME, REPO_KEY: see doc/packaging.md)
@@ -129,7 +137,8 @@ dkms-source:
 deb:
 	$(call pkg_tree,$(PKG_OUT)/deb/tracer-dkms-$(VERSION))
 	cd $(PKG_OUT)/deb/tracer-dkms-$(VERSION) && \
-		DEB_BUILD_OPTIONS="parallel=2 $(DEB_BUILD_OPTIONS)" dpkg-buildpackage -us -uc $(DEB_BUILD_FLAGS)
+		DEB_BUILD_OPTIONS="parallel=2 $(DEB_BUILD_OPTIONS)" dpkg-buildpackage -us -uc $(DEB_BUILD_FLAGS) \
+		$(if $(DEB_HOST_ARCH),--host-arch=$(DEB_HOST_ARCH))
 	@ls -1 $(PKG_OUT)/deb/*.deb
 
 # rpm/tracer.spec says @VERSION@ and @URL@: the spec in build/pkg/rpm/SPECS (and the

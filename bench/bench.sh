@@ -14,7 +14,7 @@
 #   $BENCH_OUT/<id>/console.log  the guest's serial console
 #
 # Environment (all optional):
-#   BENCH_KERNELS    kernel IDs (scripts/kernels.sh), default "6.1" (also try "6.1 6.12")
+#   BENCH_KERNELS    kernel IDs (scripts/kernels.sh), default "6.1 6.1-arm64" (also try "6.12")
 #   BENCH_ROUNDS     rounds of every configuration, default 5
 #   BENCH_BT_ROUNDS  rounds with the bpftrace configurations (each start of bpftrace costs
 #                    seconds of guest time), default 3
@@ -31,7 +31,7 @@ BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=scripts/lib.sh
 . "$BENCH_DIR/../scripts/lib.sh"
 
-kernels=${BENCH_KERNELS:-6.1}
+kernels=${BENCH_KERNELS:-6.1 6.1-arm64}
 rounds=${BENCH_ROUNDS:-5}
 bt_rounds=${BENCH_BT_ROUNDS:-3}
 configs=${BENCH_CONFIGS:-1 2k 2rk 2t 0k 0t 3k 3t 4k 4t 5k 5t 6k 6t}
@@ -46,29 +46,30 @@ t_start=$(now)
 step() { msg "bench: $* [$(fmt_secs $(($(now) - t_start)))]"; }
 
 # --- bpftrace for the guest: Debian's package and its libraries, cached ------------------
-# $bcache/bpftrace-<version>/: bpftrace, lib/ (every library it loads, and ld-linux).
-bpftrace_bundle() {
-	local ver dir tmp pkgs deb libdirs line name path
-	ver=$(apt-cache policy bpftrace 2>/dev/null | sed -n 's/^ *Candidate: //p')
+# $bcache/bpftrace-<version>[-ARCH]/: bpftrace, lib/ (every library it loads, and ld-linux).
+bpftrace_bundle() { # ARCH
+	local arch=$1 q='' ver dir tmp pkgs deb ldso
+	[ "$arch" = "$(host_arch)" ] || q=:$arch
+	ver=$(apt-cache policy "bpftrace$q" 2>/dev/null | sed -n 's/^ *Candidate: //p')
 	if [ -z "$ver" ] || [ "$ver" = "(none)" ]; then
 		apt_update_once force
-		ver=$(apt-cache policy bpftrace | sed -n 's/^ *Candidate: //p')
+		ver=$(apt-cache policy "bpftrace$q" | sed -n 's/^ *Candidate: //p')
 	fi
 	if [ -z "$ver" ] || [ "$ver" = "(none)" ]; then
-		msg "bench: no bpftrace package"
+		msg "bench: no bpftrace$q package"
 		return 1
 	fi
-	dir=$bcache/bpftrace-$ver
+	dir=$bcache/bpftrace-$ver${q:+-$arch}
 	if [ -x "$dir/bpftrace" ] && [ -f "$dir/.complete" ]; then
 		echo "$dir"
 		return 0
 	fi
-	msg "bench: fetching bpftrace $ver and its libraries into $dir"
+	msg "bench: fetching bpftrace$q $ver and its libraries into $dir"
 	mkdir -p "$bcache"
 	tmp=$(mktemp -d "$bcache/tmp.XXXXXX")
 	chmod 777 "$tmp"
 	pkgs=$(apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts \
-		--no-breaks --no-replaces --no-enhances bpftrace | grep -v '^[ <]' | sort -u)
+		--no-breaks --no-replaces --no-enhances "bpftrace$q" | grep -v '^[ <]' | sort -u)
 	# shellcheck disable=SC2086 # a list of package names
 	(cd "$tmp" && apt-get "${APT_OPTS[@]}" download $pkgs >&2)
 	mkdir -p "$tmp/root"
@@ -76,35 +77,44 @@ bpftrace_bundle() {
 	rm -rf "$dir.new"
 	mkdir -p "$dir.new/lib"
 	cp "$tmp/root/usr/bin/bpftrace" "$dir.new/bpftrace"
-	cp "$tmp/root/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2" "$dir.new/lib/"
-	libdirs=$(find "$tmp/root" -name '*.so*' -printf '%h\n' | sort -u | tr '\n' ':')
-	# Every library the loader resolves, from the extracted packages, under its soname.
-	"$dir.new/lib/ld-linux-x86-64.so.2" --library-path "$libdirs" --list "$dir.new/bpftrace" |
-		while read -r line; do
-			case $line in
-			*' => '/*)
-				name=${line%% =>*}
-				path=${line#*=> }
-				path=${path%% (*}
-				case $path in
-				"$tmp"/root/*) cp -L "$path" "$dir.new/lib/$name" ;;
-				*) msg "bench: $name resolved outside the bpftrace packages: $path" ;;
-				esac
-				;;
-			esac
-		done
-	"$dir.new/lib/ld-linux-x86-64.so.2" --library-path "$dir.new/lib" "$dir.new/bpftrace" --version >&2 ||
-		{ msg "bench: the bpftrace bundle does not run"; rm -rf "$tmp"; return 1; }
+	ldso=$(find "$tmp/root" -name 'ld-linux*.so.*' | head -n1)
+	[ -n "$ldso" ] || { msg "bench: no dynamic loader in the bpftrace packages"; rm -rf "$tmp"; return 1; }
+	cp -L "$ldso" "$dir.new/lib/"
+	bundle_libs "$tmp/root" "$dir.new/bpftrace" "$dir.new/lib" || { rm -rf "$tmp"; return 1; }
+	# The bundle of the host's architecture must run here (another's runs in its guest).
+	if [ -z "$q" ] && ! "$dir.new/lib/${ldso##*/}" --library-path "$dir.new/lib" "$dir.new/bpftrace" --version >&2; then
+		msg "bench: the bpftrace bundle does not run"
+		rm -rf "$tmp"
+		return 1
+	fi
 	rm -rf "$tmp" "$dir"
 	touch "$dir.new/.complete"
 	mv "$dir.new" "$dir"
 	echo "$dir"
 }
 
+# bundle_libs ROOT ELF LIBDIR: every library ELF needs (its NEEDED entries, and theirs), found
+# by soname in the unpacked packages under ROOT, copied to LIBDIR; readelf, so that it works for
+# another architecture's ELF as well
+bundle_libs() {
+	local root=$1 lib=$3 name path
+	local -a todo=("$2")
+	while [ "${#todo[@]}" -gt 0 ]; do
+		for name in $(readelf -d "${todo[0]}" | sed -n 's/.*(NEEDED).*\[\(.*\)\]$/\1/p'); do
+			[ -e "$lib/$name" ] && continue
+			path=$(find "$root/lib" "$root/usr/lib" -name "$name" \( -type f -o -type l \) 2>/dev/null | head -n1)
+			[ -n "$path" ] || { msg "bench: $name (needed by ${todo[0]##*/}) not in the bpftrace packages"; return 1; }
+			cp -L "$path" "$lib/$name"
+			todo+=("$lib/$name")
+		done
+		todo=("${todo[@]:1}")
+	done
+}
+
 # --- modules: tracer.ko, the test helper and bench/bare, W=1, in the kernel's environment --
 # Own tree copy (not build.sh's build/<id>/tree, which check.sh may be rebuilding meanwhile).
 build_modules() { # ID OUTDIR
-	local id=$1 outdir=$2 tree hosttree KREL='' KDIR='' KENV='' KROOT='' KSUITE='' ko
+	local id=$1 outdir=$2 tree hosttree KREL='' KDIR='' KENV='' KROOT='' KSUITE='' ko arch
 	eval "$("$TOP/scripts/kernels.sh" info "$id")"
 	if [ "$KENV" = host ]; then
 		tree=$TOP/build/bench/$id/tree
@@ -116,9 +126,13 @@ build_modules() { # ID OUTDIR
 	copy_tree "$hosttree"
 	mkdir -p "$outdir"
 	rm -f "$outdir"/*.ko
+	local -a cross=()
+	arch=$(kernel_arch "$id")
+	[ "$arch" = "$(host_arch)" ] || cross=(ARCH="$(arch_kbuild "$arch")" CROSS_COMPILE="$(arch_cross "$arch")")
 	{
-		in_env "$KSUITE" make -C "$tree" -j"$TRACER_JOBS" KVER="$KREL" KDIR="$KDIR" W=1 module helper &&
-			in_env "$KSUITE" make -C "$KDIR" M="$tree/bench/bare" W=1 modules
+		in_env "$KSUITE" make -C "$tree" -j"$TRACER_JOBS" KVER="$KREL" KDIR="$KDIR" W=1 "${cross[@]}" \
+			module helper &&
+			in_env "$KSUITE" make -C "$KDIR" M="$tree/bench/bare" W=1 "${cross[@]}" modules
 	} >"$outdir/build.log" 2>&1 || { tail -n 30 "$outdir/build.log" >&2; die "module build for $id failed"; }
 	for ko in src/tracer.ko tests/helper/tracer_test_helper.ko bench/bare/bare_probes.ko; do
 		cp "$hosttree/$ko" "$outdir/"
@@ -129,43 +143,47 @@ build_modules() { # ID OUTDIR
 if [ "$report_only" = 0 ]; then
 	[ "$(id -u)" = 0 ] || die "bench.sh must run as root (apt-get, kernels, QEMU)"
 	step "host dependencies"
-	"$TOP/scripts/deps.sh" >&2
+	TRACER_KERNELS=$kernels "$TOP/scripts/deps.sh" >&2
 	host_install gnuplot-nox
 
 	mkdir -p "$out"
-	payload=$out/payload
-	rm -rf "$payload"
-	mkdir -p "$payload"
-
-	step "guest programs"
-	gcc -O2 -Wall -Wextra -Werror -static -pthread -I"$TOP/src/uapi" -I"$TOP/tests/helper" \
-		-o "$payload/benchw" "$BENCH_DIR/prog/benchw.c"
-	install -m 755 "$BENCH_DIR/guest/run.sh" "$BENCH_DIR/guest/wl.sh" "$payload/"
-
-	if [ "${BENCH_BPFTRACE:-1}" != 0 ]; then
-		step "bpftrace bundle"
-		if btdir=$(bpftrace_bundle); then
-			cp -al "$btdir" "$payload/bt" 2>/dev/null || cp -a "$btdir" "$payload/bt"
-		else
-			msg "bench: no bpftrace: configurations 6k/6t are skipped"
+	rm -rf "$out"/payload-*
+	# One payload per architecture of the kernels: $out/payload-ARCH.
+	make_payload() { # ARCH
+		local arch=$1 payload=$out/payload-$1 btdir
+		rm -rf "$payload"
+		mkdir -p "$payload"
+		step "guest programs ($arch)"
+		"$(arch_cross "$arch")gcc" -O2 -Wall -Wextra -Werror -static -pthread -I"$TOP/src/uapi" \
+			-I"$TOP/tests/helper" -o "$payload/benchw" "$BENCH_DIR/prog/benchw.c"
+		install -m 755 "$BENCH_DIR/guest/run.sh" "$BENCH_DIR/guest/wl.sh" "$payload/"
+		if [ "${BENCH_BPFTRACE:-1}" != 0 ]; then
+			step "bpftrace bundle ($arch)"
+			if btdir=$(bpftrace_bundle "$arch"); then
+				cp -al "$btdir" "$payload/bt" 2>/dev/null || cp -a "$btdir" "$payload/bt"
+			else
+				msg "bench: no bpftrace for $arch: configurations 6k/6t are skipped"
+			fi
 		fi
-	fi
-	cat >"$payload/bench.conf" <<-EOF
-		ROUNDS=$rounds
-		CONFIGS="$configs"
-		WORKLOADS="$workloads"
-		SLEEPERS=$sleepers
-		PROC_STEPS="$(for n in 10 100 1000 3000 10000; do [ "$n" -le "$sleepers" ] && printf '%s ' "$n"; done)"
-		PROC_READS=5
-		BT_MAP_KEYS=65536
-		BT_ROUNDS=$bt_rounds
-	EOF
+		cat >"$payload/bench.conf" <<-EOF
+			ROUNDS=$rounds
+			CONFIGS="$configs"
+			WORKLOADS="$workloads"
+			SLEEPERS=$sleepers
+			PROC_STEPS="$(for n in 10 100 1000 3000 10000; do [ "$n" -le "$sleepers" ] && printf '%s ' "$n"; done)"
+			PROC_READS=5
+			BT_MAP_KEYS=65536
+			BT_ROUNDS=$bt_rounds
+		EOF
+	}
 
 	# QEMU through a wrapper that adds -icount (scripts/vm.sh has no hook for QEMU options).
-	BENCH_QEMU_REAL=$(command -v qemu-system-x86_64) || die "no qemu-system-x86_64"
-	export BENCH_QEMU_REAL BENCH_QEMU_EXTRA="-icount shift=0"
+	export BENCH_QEMU_EXTRA="-icount shift=0"
 
 	for id in $kernels; do
+		arch=$(kernel_arch "$id")
+		payload=$out/payload-$arch
+		[ -f "$payload/bench.conf" ] || make_payload "$arch"
 		step "kernel $id: fetch"
 		"$TOP/scripts/kernels.sh" fetch "$id" >&2
 		step "kernel $id: build modules"
@@ -181,7 +199,7 @@ if [ "$report_only" = 0 ]; then
 			tail -n 15 "$out/$id/console.log" >&2
 		done
 	done
-	rm -rf "$payload"
+	rm -rf "$out"/payload-*
 fi
 
 step "report"

@@ -1,6 +1,8 @@
 #!/bin/bash
 # build.sh ID OUTDIR: build tracer.ko, its debug build tracer-debug.ko (src/debug.c) and the test
-# helper module (when tests/helper has sources) for kernel ID with W=1, in that kernel's build environment (host or suite chroot), from a fresh
+# helper module (when tests/helper has sources) for kernel ID with W=1 (cross-built for a kernel
+# of another architecture: ARCH=, CROSS_COMPILE=), in that kernel's build environment (host or
+# suite chroot), from a fresh
 # copy of the checkout (in $TRACER_CACHE/build/<checkout>/ID on the host, /build/<checkout>/ID in
 # a chroot), and copy the .ko files to OUTDIR.
 #
@@ -18,8 +20,9 @@ log=${BUILD_LOG:-$outdir/build.log}
 KREL='' KDIR='' KENV='' KROOT='' KSUITE=''
 eval "$("$TOP/scripts/kernels.sh" info "$id")"
 
-# Build trees live in the cache (per checkout, per kernel), out of reach of `make clean`.
-key=$(printf '%s' "$TOP" | md5sum | cut -c1-10)
+# Build trees live in the cache (per checkout, per kernel), out of reach of `make clean`; two
+# runs in one checkout with their own TRACER_OUT have their own trees.
+key=$(printf '%s' "$TOP${TRACER_OUT:+:$TRACER_OUT}" | md5sum | cut -c1-10)
 if [ "$KENV" = host ]; then
 	tree=$TRACER_CACHE/build/$key/$id # as seen by make
 	hosttree=$tree                    # as seen from here
@@ -40,7 +43,12 @@ fi
 
 rm -f "$outdir"/*.ko
 mkdir -p "$(dirname "$log")"
-cmd=(make -C "$tree" -j"$TRACER_JOBS" KVER="$KREL" KDIR="$KDIR" W=1 "${targets[@]}")
+# A kernel of another architecture: a cross build, in the kbuild convention (what DKMS and
+# distribution build systems pass).
+cross=()
+arch=$(kernel_arch "$id")
+[ "$arch" = "$(host_arch)" ] || cross=(ARCH="$(arch_kbuild "$arch")" CROSS_COMPILE="$(arch_cross "$arch")")
+cmd=(make -C "$tree" -j"$TRACER_JOBS" KVER="$KREL" KDIR="$KDIR" W=1 "${cross[@]}" "${targets[@]}")
 if [ "${TRACER_SPARSE:-0}" = 1 ]; then
 	cmd+=(C=2) # sparse on every source file
 fi
@@ -71,7 +79,7 @@ for ko in "${kos[@]}"; do
 done
 # The debug build (fault injection, selftests at load) for the test suite, in the same tree
 # (kbuild rebuilds what its flags changed): tracer-debug.ko, still module "tracer".
-dcmd=(make -C "$tree" -j"$TRACER_JOBS" KVER="$KREL" KDIR="$KDIR" W=1 debug)
+dcmd=(make -C "$tree" -j"$TRACER_JOBS" KVER="$KREL" KDIR="$KDIR" W=1 "${cross[@]}" debug)
 [ "${TRACER_SPARSE:-0}" != 1 ] || dcmd+=(C=2)
 make_logged "${dcmd[@]}"
 cp "$hosttree/src/tracer.ko" "$outdir/tracer-debug.ko"

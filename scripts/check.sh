@@ -7,7 +7,8 @@
 #   scripts/check.sh --shell ID     build for kernel ID and give a shell in its VM
 #
 # Environment: TRACER_KERNELS="6.1 7.x" selects kernels (default all: 5.10 6.1 6.1-rt 6.12
-# 6.12-rt 7.x); TRACER_CACHE (default /var/cache/tracer-dkms); TRACER_REFRESH=1 re-resolves the
+# 6.12-rt 7.x 6.1-arm64 6.12-arm64 7.x-arm64), TRACER_ARCH=amd64|arm64 those of one
+# architecture; TRACER_CACHE (default /var/cache/tracer-dkms); TRACER_REFRESH=1 re-resolves the
 # newest kernels; TRACER_OUT (default build/check) holds logs, modules and consoles;
 # TRACER_SPARSE_KERNEL (default 6.1); TRACER_VERBOSE=1 prints every guest console line;
 # TRACER_BUDGET (default 4800 s: CI stops at 5400 s) caps the whole run: each boot, and the
@@ -42,10 +43,11 @@ if [ -n "$shell" ]; then
 	kernel_suite "$shell" >/dev/null
 	sout=$TOP/build/shell/$shell
 	mkdir -p "$sout/payload"
-	"$TOP/scripts/deps.sh"
+	TRACER_KERNELS=$shell "$TOP/scripts/deps.sh"
 	"$TOP/scripts/kernels.sh" fetch "$shell"
 	"$TOP/scripts/build.sh" "$shell" "$sout/modules" || [ $? = 3 ]
-	make -C "$TOP/tests" guest OUT="$sout/payload" || msg "(no guest payload)"
+	make -C "$TOP/tests" guest OUT="$sout/payload" CC="$(arch_cross "$(kernel_arch "$shell")")gcc" ||
+		msg "(no guest payload)"
 	msg "vm: shell on $shell; quit with Ctrl-A X"
 	TRACER_VM_SHELL=1 exec "$TOP/scripts/vm.sh" "$shell" "$sout/modules" "$sout/payload" /dev/null
 fi
@@ -63,12 +65,25 @@ mapfile -t kernels < <(selected_kernels)
 [ "${#kernels[@]}" -gt 0 ] || die "no kernel selected"
 
 # --- guest payload ------------------------------------------------------------------
-payload=$out/payload
+# One per architecture of the selected kernels: $out/payload (the host's), $out/payload-ARCH
+# (static programs cross-built).
+mapfile -t arches < <(selected_arches)
+payload_dir() { # ARCH
+	if [ "$1" = "$(host_arch)" ]; then echo "$out/payload"; else echo "$out/payload-$1"; fi
+}
 if [ "$do_vm" = 1 ]; then
-	t=$(now)
-	tap_logged "guest test payload built (make -C tests guest)" "$out/payload.log" \
-		make -C "$TOP/tests" guest OUT="$payload"
-	timed payload "$t"
+	for arch in "${arches[@]}"; do
+		t=$(now)
+		payload=$(payload_dir "$arch")
+		cc=() what="make -C tests guest" plog=$out/payload.log
+		if [ "$arch" != "$(host_arch)" ]; then
+			cc=(CC="$(arch_cross "$arch")gcc")
+			what+=" ${cc[*]}" plog=$out/payload-$arch.log
+		fi
+		tap_logged "guest test payload built${cc[*]:+ for $arch} ($what)" "$plog" \
+			make -C "$TOP/tests" guest OUT="$payload" "${cc[@]}"
+		timed "payload${cc[*]:+ $arch}" "$t"
+	done
 fi
 
 # --- per kernel ------------------------------------------------------------------------
@@ -77,14 +92,15 @@ for id in "${kernels[@]}"; do
 	kout=$out/$id
 	mkdir -p "$kout"
 	kp0=$TAP_PASS kf0=$TAP_FAIL
-	echo "# --- kernel $id"
+	karch=$(kernel_arch "$id")
+	echo "# --- kernel $id ($karch)"
 	# fetch
 	t=$(now)
 	if ! "$TOP/scripts/kernels.sh" fetch "$id" >"$kout/fetch.out" 2>"$kout/fetch.log"; then
 		tail -n 30 "$kout/fetch.log" | tap_indent
 		tap_not_ok "$id: fetch kernel and build environment" "see $kout/fetch.log"
 		timed "$id fetch" "$t"
-		kernel_summaries+=("kernel $id: $((TAP_PASS - kp0)) passed, $((TAP_FAIL - kf0)) failed (no kernel)")
+		kernel_summaries+=("kernel $id ($karch): $((TAP_PASS - kp0)) passed, $((TAP_FAIL - kf0)) failed (no kernel)")
 		continue
 	fi
 	timed "$id fetch" "$t"
@@ -105,7 +121,7 @@ for id in "${kernels[@]}"; do
 	*)
 		tap_indent <"$kout/build.err"
 		tap_not_ok "$id: build ($krel)" "see $kout/build.log"
-		kernel_summaries+=("kernel $id ($krel): $((TAP_PASS - kp0)) passed, $((TAP_FAIL - kf0)) failed (build failed)")
+		kernel_summaries+=("kernel $id ($karch, $krel): $((TAP_PASS - kp0)) passed, $((TAP_FAIL - kf0)) failed (build failed)")
 		continue
 		;;
 	esac
@@ -123,7 +139,7 @@ for id in "${kernels[@]}"; do
 			: >"$kout/vm.err"
 			vrc=124
 		else
-			TRACER_VM_TIMEOUT=$vmt "$TOP/scripts/vm.sh" "$id" "$kout/modules" "$payload" \
+			TRACER_VM_TIMEOUT=$vmt "$TOP/scripts/vm.sh" "$id" "$kout/modules" "$(payload_dir "$karch")" \
 				"$kout/console.log" 2>"$kout/vm.err" || vrc=$?
 		fi
 		timed "$id boot+tests" "$t"
@@ -149,7 +165,7 @@ for id in "${kernels[@]}"; do
 		tap_result "$id: no kernel warning, BUG or oops in the console" \
 			"${splats:+$(printf '%s\n' "$splats" | wc -l) lines, the first ones above}"
 	fi
-	kernel_summaries+=("kernel $id ($krel): $((TAP_PASS - kp0)) passed, $((TAP_FAIL - kf0)) failed")
+	kernel_summaries+=("kernel $id ($karch, $krel): $((TAP_PASS - kp0)) passed, $((TAP_FAIL - kf0)) failed")
 done
 
 # --- static checks -----------------------------------------------------------------------
@@ -177,6 +193,30 @@ if [ "$do_static" = 1 ]; then
 	tap_logged "checkpatch --strict clean" "$out/checkpatch.log" "$TOP/scripts/checkpatch.sh"
 	timed checkpatch "$t"
 fi
+
+# --- tracer-utils of the other architectures -------------------------------------------------
+# make deb cross-builds it (tracer-dkms is arch: all); the harness packages only, it installs
+# nothing: e2e-dkms installs the host's.
+for arch in "${arches[@]}"; do
+	[ "$arch" != "$(host_arch)" ] || continue
+	t=$(now)
+	pkgout=$out/pkg-$arch
+	what="tracer-utils .deb cross-built for $arch (make deb DEB_HOST_ARCH=$arch)"
+	if make -C "$TOP" deb DEB_HOST_ARCH="$arch" PKG_OUT="$pkgout" >"$out/deb-$arch.log" 2>&1 &&
+		deb=$(find "$pkgout/deb" -maxdepth 1 -name "tracer-utils_*_$arch.deb") && [ -n "$deb" ]; then
+		got=$(dpkg-deb -f "$deb" Architecture)
+		elf=$(dpkg-deb --fsys-tarfile "$deb" | tar -xO ./usr/bin/tracerctl | od -An -tx1 -j18 -N2 | tr -d ' ')
+		# e_machine: 183 (0xb7) AArch64, 62 (0x3e) x86-64
+		want=$(case $arch in arm64) echo b700 ;; amd64) echo 3e00 ;; esac)
+		tap_result "$what: Architecture $got, tracerctl for $arch" \
+			"$([ "$got" = "$arch" ] && [ "$elf" = "$want" ] ||
+				echo "Architecture '$got', tracerctl e_machine $elf (want $want)")"
+	else
+		tail -n 20 "$out/deb-$arch.log" | tap_indent
+		tap_not_ok "$what" "see $out/deb-$arch.log"
+	fi
+	timed "deb $arch" "$t"
+done
 
 # --- user-space tools and packages -------------------------------------------------------
 # sub_suite NAME LOG CMD...: run a test suite (TAP, log in LOG); its results are ours, named

@@ -17,12 +17,12 @@ rm -rf "$out"
 mkdir -p "$out/payload"
 
 msg "demo: preparing kernel $id (first run: downloads, then cached)"
-"$TOP/scripts/deps.sh" >"$out/deps.log" 2>&1 || { tail -n 20 "$out/deps.log"; die "deps failed"; }
+TRACER_KERNELS=$id "$TOP/scripts/deps.sh" >"$out/deps.log" 2>&1 || { tail -n 20 "$out/deps.log"; die "deps failed"; }
 "$TOP/scripts/kernels.sh" fetch "$id" >"$out/fetch.log" 2>&1 ||
 	{ tail -n 20 "$out/fetch.log"; die "fetching kernel $id failed"; }
 BUILD_LOG=$out/build.log "$TOP/scripts/build.sh" "$id" "$out/modules" || [ $? = 3 ] ||
 	{ tail -n 20 "$out/build.log"; die "building tracer.ko failed"; }
-make -s -C "$TOP/tools" static OUT="$out/payload" >"$out/tools.log" 2>&1 ||
+make -s -C "$TOP/tools" static OUT="$out/payload" CC="$(arch_cross "$(kernel_arch "$id")")gcc" >"$out/tools.log" 2>&1 ||
 	{ tail -n 20 "$out/tools.log"; die "building tracerctl failed"; }
 
 cat >"$out/payload/run.sh" <<'EOF'

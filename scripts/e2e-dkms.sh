@@ -30,11 +30,8 @@
 #
 # Prints TAP (scripts/tap.sh): "ok N - ..." / "not ok N - ... # why" per check,
 # the guests' among them, the plan and "N passed, N failed" last; exits 1 if
-# anything failed.
-# Prints "ok N - ..." / "not ok N - ... # why" per check and "N passed, N failed"
-# last; exits 1 if anything failed. Works on a copy of the checkout (its tracked
-# and new files); packages, logs and the last root file system are left in
-# $TRACER_CACHE/e2e/run/.
+# anything failed. Works on a copy of the checkout (its tracked and new files);
+# packages, logs and the last root file system are left in $TRACER_CACHE/e2e/run/.
 #
 # Environment: TRACER_CACHE (default /var/cache/tracer-dkms): the root file
 # system tarball is cached in $TRACER_CACHE/e2e/ keyed by its package list;
@@ -402,6 +399,26 @@ else
 		"exit $rc: $(logtail "$LOGS/hook-ksrc.log" 3)"
 fi
 rm -rf "$ROOT/root/ksrc-nokprobes"
+# Another architecture (BUILD_EXCLUSIVE_ARCH: x86_64 and aarch64 only): the hook run
+# as i686 (setarch: uname -m says i686) and a build for armv7l.
+fk=6.1.0-99-e2e-i686
+fake_kernel "$fk"
+rc=0
+in_root setarch i686 /etc/kernel/postinst.d/dkms "$fk" "/boot/vmlinuz-$fk" >"$LOGS/hook-$fk.log" 2>&1 || rc=$?
+if [ $rc = 0 ] && grep -q "tracer: not building for kernel $fk (architecture i686)" "$LOGS/hook-$fk.log"; then
+	ok "i686 refused: the kernel's dkms hook says why and exits 0"
+else
+	notok "i686 refused: the kernel's dkms hook says why and exits 0" "exit $rc: $(logtail "$LOGS/hook-$fk.log" 3)"
+fi
+rc=0
+in_root dkms build -m tracer -v "$VERSION" -k "$fk" -a armv7l >"$LOGS/build-$fk.log" 2>&1 || rc=$?
+if [ $rc = 77 ] && grep -q BUILD_EXCLUSIVE "$LOGS/build-$fk.log"; then
+	ok "dkms build -a armv7l: refused by BUILD_EXCLUSIVE_ARCH (exit 77)"
+else
+	notok "dkms build -a armv7l: refused by BUILD_EXCLUSIVE_ARCH (exit 77)" "exit $rc: $(logtail "$LOGS/build-$fk.log" 2)"
+fi
+eq "nothing built for $fk" "$(modules_of "$fk")$(in_root dkms status 2>&1 | grep -F "$fk")" ""
+rm -rf "${ROOT:?}/lib/modules/$fk" "$ROOT"/var/lib/dkms/tracer/*/"$fk"
 # The control: BUILD_EXCLUSIVE alone (dkms.conf without the AUTOINSTALL part) is
 # what makes dkms 3.0.10's hook fail (exit 11). Evidence for the choice.
 conf=$ROOT/usr/src/tracer-$VERSION/dkms.conf

@@ -172,8 +172,8 @@ if [ "${FLEET:-0}" = 1 ]; then
 	pid1=$(systemctl show -P MainPID $UNIT)
 	check "systemctl restart $UNIT" systemctl restart $UNIT
 	pid2=$(systemctl show -P MainPID $UNIT)
-	[ "$pid1" != "$pid2" ] && ok "$UNIT restarted (main PID $pid1 -> $pid2)" ||
-		notok "$UNIT restarted" "main PID $pid1 -> $pid2"
+	if [ "$pid1" != "$pid2" ]; then ok "$UNIT restarted (main PID $pid1 -> $pid2)"; else
+		notok "$UNIT restarted" "main PID $pid1 -> $pid2"; fi
 	v3=$(wait_metric tracer_kmalloc_calls_total "${v2:-0}" 60)
 	if [ -n "$v3" ]; then ok "after the restart the metrics keep coming and growing: $v2 -> $v3"; else
 		notok "after the restart the metrics keep coming" "still ${v2:-none} after 60 s"; fi

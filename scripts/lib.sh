@@ -3,7 +3,10 @@
 #
 # Environment (all optional):
 #   TRACER_CACHE     cache of chroots, kernel images, checkpatch (default /var/cache/tracer-dkms)
-#   TRACER_KERNELS   kernel IDs to test, space separated (default: all of TRACER_ALL_KERNELS)
+#   TRACER_KERNELS   kernel IDs to test, space separated (default: all of TRACER_ALL_KERNELS,
+#                    or those of the architectures in TRACER_ARCH)
+#   TRACER_ARCH      amd64, arm64 or "amd64 arm64" (= all, the default): the architectures whose
+#                    kernels the default selection takes
 #   TRACER_REFRESH=1 re-resolve the newest kernel of every suite (apt-get update) instead of
 #                    using the cached resolution
 #   TRACER_JOBS      make -j for module builds (default 2)
@@ -11,12 +14,13 @@
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 TRACER_CACHE=${TRACER_CACHE:-/var/cache/tracer-dkms}
 TRACER_JOBS=${TRACER_JOBS:-2}
-TRACER_ALL_KERNELS="5.10 6.1 6.1-rt 6.12 6.12-rt 7.x"
+TRACER_ALL_KERNELS="5.10 6.1 6.1-rt 6.12 6.12-rt 7.x 6.1-arm64 6.12-arm64 7.x-arm64"
 DEBIAN_MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 DEBIAN_SECURITY=${DEBIAN_SECURITY:-http://deb.debian.org/debian-security}
 export DEBIAN_FRONTEND=noninteractive
-# Our scripts choose their own make flags (not those of the make that ran us).
-unset MAKEFLAGS MFLAGS MAKELEVEL MAKEOVERRIDES
+# Our scripts choose their own make flags (not those of the make that ran us), and the
+# architecture of every build (kbuild reads ARCH and CROSS_COMPILE from the environment).
+unset MAKEFLAGS MFLAGS MAKELEVEL MAKEOVERRIDES ARCH CROSS_COMPILE
 export LC_ALL=C.UTF-8
 
 # shellcheck source=scripts/tap.sh
@@ -35,9 +39,17 @@ APT_OPTS=(-q -o DPkg::Lock::Timeout=600 -o Acquire::Retries=3
 kernel_suite() {
 	case $1 in
 	5.10) echo bullseye ;;
-	6.1 | 6.1-rt | 6.12 | 6.12-rt) echo bookworm ;;
-	7.x) echo sid ;;
+	6.1 | 6.1-rt | 6.12 | 6.12-rt | 6.1-arm64 | 6.12-arm64) echo bookworm ;;
+	7.x | 7.x-arm64) echo sid ;;
 	*) die "unknown kernel ID '$1' (known: $TRACER_ALL_KERNELS)" ;;
+	esac
+}
+
+# kernel_arch ID -> Debian architecture of the kernel (IDs of other architectures end in -ARCH)
+kernel_arch() {
+	case $1 in
+	*-arm64) echo arm64 ;;
+	*) echo amd64 ;;
 	esac
 }
 
@@ -48,6 +60,8 @@ kernel_meta() {
 	6.1-rt) echo linux-headers-rt-amd64 ;;
 	6.12) echo linux-headers-6.12-amd64 ;;
 	6.12-rt) echo linux-headers-6.12-rt-amd64 ;;
+	6.1-arm64 | 7.x-arm64) echo linux-headers-arm64 ;;
+	6.12-arm64) echo linux-headers-6.12-arm64 ;;
 	*) die "unknown kernel ID '$1'" ;;
 	esac
 }
@@ -61,7 +75,55 @@ kernel_release_pattern() {
 	6.12) echo '^6\.12\.[^-]*-amd64$' ;;
 	6.12-rt) echo '^6\.12\.[^-]*-rt-amd64$' ;;
 	7.x) echo '^7\.[^-]*-amd64$' ;;
+	6.1-arm64) echo '^6\.1\.[0-9]+-[0-9]+-arm64$' ;;
+	6.12-arm64) echo '^6\.12\.[^-]*-arm64$' ;;
+	7.x-arm64) echo '^7\.[^-]*-arm64$' ;;
 	esac
+}
+
+# --- architectures -------------------------------------------------------------
+# Debian names (amd64, arm64) are the harness's; these map them to the others.
+
+host_arch() { dpkg --print-architecture; }
+
+# arch_row ARCH -> "kbuild-ARCH GNU-triplet QEMU" of a supported architecture
+arch_row() {
+	case $1 in
+	amd64) echo "x86 x86_64-linux-gnu qemu-system-x86_64" ;;
+	arm64) echo "arm64 aarch64-linux-gnu qemu-system-aarch64" ;;
+	*) die "unsupported architecture '$1' (amd64, arm64)" ;;
+	esac
+}
+arch_field() { # ARCH N
+	local r
+	local -a row
+	r=$(arch_row "$1") || exit 1
+	read -ra row <<<"$r"
+	echo "${row[$2]}"
+}
+arch_kbuild() { arch_field "$1" 0; } # kbuild's ARCH
+arch_gnu() { arch_field "$1" 1; }    # GNU triplet, the prefix of its cross tools
+arch_qemu() { arch_field "$1" 2; }   # the QEMU system emulator
+
+# arch_cross ARCH -> CROSS_COMPILE for ARCH on this host ("" for the host's own)
+arch_cross() {
+	if [ "$1" = "$(host_arch)" ]; then echo; else echo "$(arch_gnu "$1")-"; fi
+}
+
+# arch_host_pkgs ARCH -> host packages that build and boot ARCH's guests (besides the common ones)
+# and, for another architecture than the host's, cross-build its tracer-utils .deb
+arch_host_pkgs() {
+	case $1 in
+	amd64) echo qemu-system-x86 ;;
+	arm64) echo qemu-system-arm gcc-aarch64-linux-gnu libc6-dev:arm64 dpkg-dev debhelper dh-dkms ;;
+	esac
+}
+
+# selected_arches -> the architectures of the selected kernels, host's first
+selected_arches() {
+	selected_kernels | while read -r k; do kernel_arch "$k"; done |
+		awk -v h="$(host_arch)" '!seen[$0]++ { if ($0 == h) print; else o = o $0 "\n" }
+			END { printf "%s", o }'
 }
 
 # The host builds the bookworm kernels (its own suite); the others build in a chroot.
@@ -81,10 +143,18 @@ suite_sources() {
 }
 
 selected_kernels() {
-	local k
-	for k in ${TRACER_KERNELS:-$TRACER_ALL_KERNELS}; do
-		kernel_suite "$k" >/dev/null
-		printf '%s\n' "$k"
+	local k a arches=${TRACER_ARCH:-all}
+	[ "$arches" = all ] && arches="amd64 arm64"
+	for a in $arches; do arch_gnu "$a" >/dev/null; done
+	if [ -n "${TRACER_KERNELS:-}" ]; then
+		for k in $TRACER_KERNELS; do
+			kernel_suite "$k" >/dev/null
+			printf '%s\n' "$k"
+		done
+		return
+	fi
+	for k in $TRACER_ALL_KERNELS; do
+		case " $arches " in *" $(kernel_arch "$k") "*) printf '%s\n' "$k" ;; esac
 	done
 }
 

@@ -1,6 +1,8 @@
 #!/bin/bash
 # vm.sh ID MODDIR PAYLOADDIR LOG: boot kernel ID in QEMU (TCG) with a busybox initramfs that
 # holds MODDIR/*.ko at /modules/ and PAYLOADDIR at /tests/, run /tests/run.sh, power off.
+# amd64 kernels boot in qemu-system-x86_64 (serial ttyS0), arm64 ones in qemu-system-aarch64
+# -M virt (serial ttyAMA0), with the busybox of their architecture.
 # The whole serial console goes to LOG (every boot attempt, each after a "=== vm.sh" line).
 #
 # Guest: /init mounts proc, sysfs, devtmpfs, devpts, debugfs, tmpfs /tmp; prints
@@ -12,7 +14,8 @@
 #   TRACER_BOOT_TIMEOUT a boot that has not printed the init marker by then is retried (default 240)
 #   TRACER_VM_TRIES     boots tried when the init marker never comes (default 3)
 #   TRACER_VM_SMP, TRACER_VM_MEM  vCPUs (2) and MiB (1536)
-#   TRACER_VM_CPU       QEMU -cpu model (default max)
+#   TRACER_VM_CPU       QEMU -cpu model (default max; arm64: max,pauth-impdef=on, the pointer
+#                       authentication that TCG computes fast)
 #   TRACER_VM_APPEND    extra kernel command line
 #   TRACER_VM_KERNEL    boot this kernel image instead of the cached one of ID
 #   TRACER_VM_PVH=0     boot the bzImage, not the extracted uncompressed (PVH) vmlinux
@@ -42,8 +45,24 @@ KVMLINUZ=${TRACER_VM_KERNEL:-$KVMLINUZ}
 [ -f "$KVMLINUZ" ] || die "no kernel image $KVMLINUZ (run scripts/kernels.sh fetch $id)"
 [ -d "$moddir" ] || die "no module dir $moddir"
 [ -d "$payload" ] || die "no payload dir $payload"
-busybox=$(command -v busybox) || die "busybox-static is not installed (scripts/deps.sh)"
-qemu=$(command -v qemu-system-x86_64) || die "qemu-system-x86 is not installed (scripts/deps.sh)"
+arch=$(kernel_arch "$id")
+# busybox-static of the guest's architecture, as kernels.sh fetched it; for the host's, the
+# installed one will do if it is static. The one of the host's architecture lists the applets
+# (bookworm's busybox-static, the same version for every architecture).
+static_busybox() { # ARCH
+	local bb=$TRACER_CACHE/guest/$1/busybox
+	if [ ! -x "$bb" ] && [ "$1" = "$(host_arch)" ]; then
+		bb=$(command -v busybox) || die "busybox-static is not installed (scripts/deps.sh)"
+	fi
+	[ -x "$bb" ] || die "no $1 busybox in $bb (run scripts/kernels.sh fetch $id)"
+	! readelf -l "$bb" 2>/dev/null | grep -q 'program interpreter' ||
+		die "$bb is not static (did the busybox package replace busybox-static?)"
+	echo "$bb"
+}
+busybox=$(static_busybox "$arch")
+hostbb=$(static_busybox "$(host_arch)")
+qemu=$(command -v "$(arch_qemu "$arch")") ||
+	die "$(arch_qemu "$arch") is not installed (TRACER_KERNELS=$id scripts/deps.sh)"
 
 work=$(mktemp -d /tmp/tracer-vm.XXXXXX)
 qpid=
@@ -59,7 +78,7 @@ trap 'exit 130' INT TERM
 root=$work/root
 mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,etc,proc,sys,dev,tmp,root,modules,tests,var/log}
 cp "$busybox" "$root/bin/busybox"
-"$busybox" --list-full | while read -r applet; do
+"$hostbb" --list-full | while read -r applet; do
 	[ -e "$root/$applet" ] || ln -s /bin/busybox "$root/$applet"
 done
 mknod -m 600 "$root/dev/console" c 5 1
@@ -107,9 +126,19 @@ chmod 755 "$root/init"
 	cpio --null -o -H newc --owner=0:0 --quiet) >"$work/initramfs.cpio"
 
 # --- boot -----------------------------------------------------------------------
-append="console=ttyS0 panic=-1 oops=panic loglevel=5 nokaslr mitigations=off"
+case $arch in
+arm64)
+	console=ttyAMA0
+	machine=(-M virt -cpu "${TRACER_VM_CPU:-max,pauth-impdef=on}")
+	;;
+*)
+	console=ttyS0
+	machine=(-cpu "${TRACER_VM_CPU:-max}")
+	;;
+esac
+append="console=$console panic=-1 oops=panic loglevel=5 nokaslr mitigations=off"
 append+=" random.trust_cpu=on ${TRACER_VM_APPEND:-}"
-qemu_args=(-accel tcg -cpu "${TRACER_VM_CPU:-max}" -smp "${TRACER_VM_SMP:-2}" -m "${TRACER_VM_MEM:-1536}"
+qemu_args=(-accel tcg "${machine[@]}" -smp "${TRACER_VM_SMP:-2}" -m "${TRACER_VM_MEM:-1536}"
 	-nodefaults -no-user-config -display none -no-reboot
 	-kernel "$KVMLINUZ" -initrd "$work/initramfs.cpio" -append "$append")
 

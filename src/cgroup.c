@@ -326,9 +326,12 @@ int tracer_cgroup_add(int fd)
 	}
 
 	mutex_lock(&tracer_cgroup_mutex);
+	/* Not while the allocation map drains: it would lose our records. */
+	mutex_lock(&tracer_map_mutex);
 	raw_spin_lock(&tracer_procs_lock);
 	ret = tracer_cgroup_list(cg);
 	raw_spin_unlock(&tracer_procs_lock);
+	mutex_unlock(&tracer_map_mutex);
 	if (ret) {
 		mutex_unlock(&tracer_cgroup_mutex);
 		tracer_cgroup_free(cg);
@@ -340,6 +343,7 @@ int tracer_cgroup_add(int fd)
 		tracer_cgroup_unlist(cg);
 		raw_spin_unlock(&tracer_procs_lock);
 		call_rcu(&cg->rcu, tracer_cgroup_free_rcu);
+		tracer_procs_idle();
 	}
 	mutex_unlock(&tracer_cgroup_mutex);
 	return ret;
@@ -386,6 +390,7 @@ int tracer_cgroup_remove(int fd)
 		return -ENOENT;
 	/* The probes may still be adding to its counts. */
 	call_rcu(&found->rcu, tracer_cgroup_free_rcu);
+	tracer_procs_idle();	/* it drains if nothing else is monitored */
 	return 0;
 }
 

@@ -76,3 +76,6 @@ bool tracer_symbol_range(unsigned long addr, unsigned long *start,
 	*start = addr - off;
 	return true;
 }
+
+/* Called by a kprobe handler (tracer_kmalloc_tail_called()). */
+NOKPROBE_SYMBOL(tracer_symbol_range);

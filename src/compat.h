@@ -3,14 +3,17 @@
  * compat.h - what differs between the kernels the module supports
  *
  * Every difference is a small named shim here, keyed on LINUX_VERSION_CODE
- * or on kernel configuration; the rest of the module is version-free.
- * Supported: 5.10 (Debian bullseye) to 7.x (Debian sid).
+ * or on kernel configuration (the architecture among it); the rest of the
+ * module is version- and architecture-free.  Supported: 5.10 (Debian
+ * bullseye) to 7.x (Debian sid), on x86-64 and arm64.
  */
 #ifndef _TRACER_COMPAT_H
 #define _TRACER_COMPAT_H
 
 #include <linux/compat.h>
 #include <linux/fs.h>
+#include <linux/kprobes.h>
+#include <linux/ptrace.h>
 #include <linux/sched.h>
 #include <linux/sched/mm.h>
 #include <linux/tracepoint.h>
@@ -137,6 +140,55 @@ typedef void tracer_exit_gd_probe_t(void *data, struct task_struct *task,
 #define tracer_get_kretprobe(ri) ((ri)->rp)
 #else
 #define tracer_get_kretprobe(ri) get_kretprobe(ri)
+#endif
+
+/*
+ * What a probe handler reads of the probed function's registers.  The
+ * module runs on x86-64 and arm64 (dkms.conf refuses other architectures);
+ * this is the one place that knows how they differ.
+ *
+ * Argument @n of the function, at its entry: the kernel's accessor, for
+ * arguments in registers on both (x86-64 passes six there, arm64 eight;
+ * the module reads arguments 0 to 3).  The return value, in a return
+ * handler, is regs_return_value() everywhere.
+ */
+static __always_inline unsigned long tracer_arg(struct pt_regs *regs,
+						unsigned int n)
+{
+	return regs_get_kernel_argument(regs, n);
+}
+
+/*
+ * Where the function returns to, read by a kprobe on its first
+ * instruction, before the function has touched its stack or registers:
+ * the call pushed it on x86-64, it is in the link register on arm64.
+ * (A kretprobe's entry handler has no better source: the kernel saves the
+ * return address in the instance only after the entry handler ran.)
+ */
+static __always_inline unsigned long
+tracer_entry_return_address(struct pt_regs *regs)
+{
+#if defined(CONFIG_X86_64)
+	return regs_get_kernel_stack_nth(regs, 0);
+#elif defined(CONFIG_ARM64)
+	return procedure_link_pointer(regs);
+#else
+#error "tracer supports x86-64 and arm64 only"
+#endif
+}
+
+/*
+ * Where the function of kretprobe instance @ri returns to: the return
+ * address the kernel saved when it armed the return probe, on every
+ * architecture (5.18 moved it into the rethook node, behind a helper).
+ * Valid in the return handler, not yet in the entry handler.  When one
+ * probed function tail-called another, kernels before 5.18 give both
+ * instances the outer call's return address by then.
+ */
+#if TRACER_KERNEL_AT_LEAST(5, 18)
+#define tracer_kretprobe_return_address(ri) get_kretprobe_retaddr(ri)
+#else
+#define tracer_kretprobe_return_address(ri) ((unsigned long)(ri)->ret_addr)
 #endif
 
 /*

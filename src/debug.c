@@ -46,6 +46,7 @@ bool tracer_alloc_fails(void)
 static const char * const tracer_race_names[TRACER_NR_RACES] = {
 	[TRACER_RACE_ADD_CHECKED] = "add_checked",
 	[TRACER_RACE_ADD_LINK] = "add_link",
+	[TRACER_RACE_DRAIN] = "drain",
 };
 
 static unsigned int tracer_race_ms[TRACER_NR_RACES];
@@ -94,7 +95,7 @@ static const struct kernel_param_ops tracer_race_ops = {
 
 module_param_cb(race_delay, &tracer_race_ops, NULL, 0600);
 MODULE_PARM_DESC(race_delay,
-		 "debug build: \"<place> <ms>\" delays every pass through a place (add_checked, add_link), to widen race windows in tests");
+		 "debug build: \"<place> <ms>\" delays every pass through a place (add_checked, add_link, drain), to widen race windows in tests");
 
 /* Run at load, before the probes: 0 or -EINVAL (the load fails). */
 int __init tracer_selftests(void)

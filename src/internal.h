@@ -122,6 +122,7 @@ void tracer_proc_free_rcu(struct rcu_head *head);
 int tracer_proc_link_live(struct tracer_proc *p, struct task_struct *task,
 			  u32 flags, struct tracer_session *s, pid_t ppid);
 void tracer_procs_drop_cgroup(struct tracer_cgroup *cg);
+void tracer_procs_idle(void);
 extern atomic_long_t tracer_follow_missed;
 
 /* Internal flag: added by CAP_SYS_ADMIN (or followed from such a process). */
@@ -242,6 +243,7 @@ extern unsigned int tracer_maxactive;
 enum tracer_race {
 	TRACER_RACE_ADD_CHECKED,	/* add: permission checked, may sleep */
 	TRACER_RACE_ADD_LINK,		/* add: group seen alive, lock held */
+	TRACER_RACE_DRAIN,		/* map drain decided, map mutex held */
 	TRACER_NR_RACES
 };
 

@@ -114,7 +114,10 @@ static const struct tracer_kmalloc_sym tracer_kmalloc_syms[] =
 	TRACER_KMALLOC_SYMS;
 static struct tracer_kmalloc_probe tracer_kmalloc[ARRAY_SIZE(tracer_kmalloc_syms)];
 
-/* Where a kretprobed function returns to while its probe is armed. */
+/*
+ * Where a kretprobed function returns to while its probe is armed (the
+ * kretprobe trampoline); 0 if tracer_calibrate() could not tell.
+ */
 static unsigned long tracer_trampoline;
 
 /* The span of text from the first kmalloc entry point to the last one. */
@@ -190,15 +193,13 @@ NOKPROBE_SYMBOL(tracer_count_pre);
  * A kmalloc entry point called by another one (on 5.10 __kmalloc() calls
  * kmalloc_order_trace() for large sizes, on 6.11+ __kmalloc_noprof() calls
  * __kmalloc_large_node_noprof()) is the same kmalloc: only the outer call
- * counts.  Its caller tells: it lies in a kmalloc entry point, or it is
- * the kretprobe trampoline when the outer function tail-called it.
+ * counts.  Its caller tells: the return address lies in a kmalloc entry
+ * point.
  */
 static bool tracer_kmalloc_nested(unsigned long caller)
 {
 	int i;
 
-	if (caller == tracer_trampoline)
-		return true;
 	/* Most callers lie outside every entry point: one test. */
 	if (caller - tracer_kmalloc_lo >= tracer_kmalloc_hi - tracer_kmalloc_lo)
 		return false;
@@ -209,6 +210,26 @@ static bool tracer_kmalloc_nested(unsigned long caller)
 }
 
 NOKPROBE_SYMBOL(tracer_kmalloc_nested);
+
+/*
+ * With the kprobe source, an entry point that another one tail-called
+ * (5.10's __kmalloc() jumps to kmalloc_order_trace()) returns where the
+ * outer one would: to the kretprobe trampoline, which stands in for the
+ * outer call's return address while its return probe is armed.  Only the
+ * outer call counts.  Without a calibrated trampoline address, a return
+ * address at the very start of a function (which no call leaves behind)
+ * is the trampoline: slower, as exact.
+ */
+static bool tracer_kmalloc_tail_called(unsigned long caller)
+{
+	unsigned long start, len;
+
+	if (likely(tracer_trampoline))
+		return caller == tracer_trampoline;
+	return tracer_symbol_range(caller, &start, &len) && start == caller;
+}
+
+NOKPROBE_SYMBOL(tracer_kmalloc_tail_called);
 
 /* A kmalloc of @size returned @ptr to current; count it if monitored. */
 static bool tracer_account_kmalloc(const void *ptr, size_t size)
@@ -267,10 +288,10 @@ static __always_inline void tracer_account_kfree(const void *ptr)
  */
 static int tracer_kfree_bulk_pre(struct kprobe *kp, struct pt_regs *regs)
 {
-	void **objs = (void **)regs_get_kernel_argument(regs, 2);
-	size_t n = regs_get_kernel_argument(regs, 1), i;
+	void **objs = (void **)tracer_arg(regs, 2);
+	size_t n = tracer_arg(regs, 1), i;
 
-	if (regs_get_kernel_argument(regs, 0) || !tracer_map_live())
+	if (tracer_arg(regs, 0) || !tracer_map_live())
 		return 0;
 	for (i = 0; i < n; i++)
 		if (!ZERO_OR_NULL_PTR(objs[i]))
@@ -282,7 +303,7 @@ NOKPROBE_SYMBOL(tracer_kfree_bulk_pre);
 
 static int tracer_kfree_pre(struct kprobe *kp, struct pt_regs *regs)
 {
-	tracer_account_kfree((const void *)regs_get_kernel_argument(regs, 0));
+	tracer_account_kfree((const void *)tracer_arg(regs, 0));
 	return 0;
 }
 
@@ -293,6 +314,7 @@ static noinline int tracer_kmalloc_entry_slow(struct kretprobe_instance *ri,
 {
 	struct tracer_kmalloc_data *d = (void *)ri->data;
 	struct tracer_kmalloc_probe *kp;
+	unsigned long caller;
 	bool monitored;
 
 	if (!in_task())
@@ -302,11 +324,17 @@ static noinline int tracer_kmalloc_entry_slow(struct kretprobe_instance *ri,
 	rcu_read_lock_sched_notrace();
 	monitored = tracer_proc_current();
 	rcu_read_unlock_sched_notrace();
-	/* At entry, the stack pointer points to the return address. */
-	if (!monitored ||
-	    tracer_kmalloc_nested(*(unsigned long *)kernel_stack_pointer(regs)))
+	if (!monitored)
 		return 1;
-	d->size = regs_get_kernel_argument(regs, kp->size_arg);
+	/*
+	 * Called by another entry point: no return probe.  (The return
+	 * handler could not tell a tail call: before 5.18 the kernel gives
+	 * every instance of the chain the outer call's return address.)
+	 */
+	caller = tracer_entry_return_address(regs);
+	if (tracer_kmalloc_nested(caller) || tracer_kmalloc_tail_called(caller))
+		return 1;
+	d->size = tracer_arg(regs, kp->size_arg);
 	return 0;
 }
 
@@ -339,8 +367,8 @@ NOKPROBE_SYMBOL(tracer_kmalloc_ret);
  */
 static noinline int tracer_kmalloc_zero_slow(struct pt_regs *regs)
 {
-	if (regs_get_kernel_argument(regs, 0) || !in_task() ||
-	    tracer_kmalloc_nested(*(unsigned long *)kernel_stack_pointer(regs)))
+	if (tracer_arg(regs, 0) || !in_task() ||
+	    tracer_kmalloc_nested(tracer_entry_return_address(regs)))
 		return 0;
 	tracer_account_kmalloc(ZERO_SIZE_PTR, 0);
 	return 0;
@@ -406,23 +434,31 @@ NOKPROBE_SYMBOL(tracer_tp_kfree);
 /* --- registration ------------------------------------------------------ */
 
 /*
- * Learn the trampoline address: kretprobe a function of our own and look
- * where its return handler says the function returned to.
+ * Learn the trampoline address: kretprobe a function of our own, which
+ * reads its own return address while the return probe is armed.  (The
+ * return handler cannot tell: since 5.15 the kernel sets the instruction
+ * pointer to the real return address before return handlers run.)  The
+ * address is right if the return probe fired and it is not where the
+ * function really returned to, the address the kernel saved; otherwise
+ * tracer_kmalloc_tail_called() looks callers up.
  */
-static int tracer_calibration_sink;
+static unsigned long tracer_calibration_seen, tracer_calibration_caller;
 
 static noinline void tracer_calibration_target(void)
 {
-	WRITE_ONCE(tracer_calibration_sink, 1);
+	WRITE_ONCE(tracer_calibration_seen,
+		   (unsigned long)__builtin_return_address(0));
 	barrier();
 }
 
 static int tracer_calibration_ret(struct kretprobe_instance *ri,
 				  struct pt_regs *regs)
 {
-	tracer_trampoline = instruction_pointer(regs);
+	tracer_calibration_caller = tracer_kretprobe_return_address(ri);
 	return 0;
 }
+
+NOKPROBE_SYMBOL(tracer_calibration_ret);
 
 static void tracer_calibrate(void)
 {
@@ -431,11 +467,22 @@ static void tracer_calibrate(void)
 		.handler = tracer_calibration_ret,
 		.maxactive = 1,
 	};
+	int ret;
 
-	if (register_kretprobe(&rp))
-		return;
-	tracer_calibration_target();
-	unregister_kretprobe(&rp);
+	tracer_trampoline = 0;
+	tracer_calibration_seen = 0;
+	tracer_calibration_caller = 0;
+	ret = register_kretprobe(&rp);
+	if (!ret) {
+		tracer_calibration_target();
+		unregister_kretprobe(&rp);
+	}
+	if (!ret && tracer_calibration_caller && tracer_calibration_seen &&
+	    tracer_calibration_seen != tracer_calibration_caller)
+		tracer_trampoline = tracer_calibration_seen;
+	else
+		pr_warn("kretprobe trampoline not found (%d): tail-called kmalloc entry points are told apart by a symbol look-up\n",
+			ret);
 }
 
 static void tracer_kmalloc_range(struct tracer_kmalloc_probe *kp,

@@ -140,12 +140,25 @@ void tracer_proc_link(struct tracer_proc *p, struct pid *tgid, u32 flags,
 static void tracer_procs_drain(struct work_struct *work)
 {
 	mutex_lock(&tracer_map_mutex);
-	if (!atomic_read(&tracer_nr_procs))
+	if (!atomic_read(&tracer_nr_procs) && !atomic_read(&tracer_nr_cgroups)) {
+		tracer_race_delay(TRACER_RACE_DRAIN);
 		tracer_map_drain();
+	}
 	mutex_unlock(&tracer_map_mutex);
 }
 
 static DECLARE_WORK(tracer_drain_work, tracer_procs_drain);
+
+/*
+ * Maybe nothing is monitored any more: drain the map, later, if so.  Rows
+ * come only through tracer_procs_add() and the cgroup hooks; both are
+ * excluded while it drains (the map mutex; a monitored cgroup keeps it
+ * from draining).
+ */
+void tracer_procs_idle(void)
+{
+	queue_work(tracer_wq, &tracer_drain_work);
+}
 
 /* Take @p out of the table; tracer_procs_lock held. */
 void tracer_proc_unhash(struct tracer_proc *p)
@@ -155,7 +168,7 @@ void tracer_proc_unhash(struct tracer_proc *p)
 		atomic_dec(&p->cg->nr_procs);
 	hash_del_rcu(&p->node);
 	if (atomic_dec_and_test(&tracer_nr_procs))
-		queue_work(tracer_wq, &tracer_drain_work);
+		tracer_procs_idle();
 }
 
 /* Unlink @p; tracer_procs_lock held.  Freed after a grace period. */

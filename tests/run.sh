@@ -50,10 +50,11 @@ HEADER='PID kmalloc kfree kmalloc_mem kfree_mem sched up down lock unlock'
 
 # --- CPU hotplug around kprobe (un)registration ------------------------------
 
+# All but CPU 0, the boot CPU (arm64 can take it offline too).
 OFFLINED=''
 cpus_offline() {
 	OFFLINED=''
-	for f in /sys/devices/system/cpu/cpu[0-9]*/online; do
+	for f in /sys/devices/system/cpu/cpu[1-9]*/online; do
 		[ -f "$f" ] || continue
 		[ "$(cat "$f")" = 1 ] || continue
 		if echo 0 >"$f" 2>/dev/null; then

@@ -264,6 +264,18 @@ proto_nofile:
 	return -1;
 }
 
+int cgroups_error(int err)
+{
+	if (err == ENOENT) {
+		warnx_("cannot read %s: is the tracer module loaded (0.2 or later)?",
+		       TRACER_CGROUPS_PATH);
+		return EXIT_NOMODULE;
+	}
+	warnx_("cannot read %s: %s", TRACER_CGROUPS_PATH,
+	       err == EPROTO ? "unexpected format" : strerror(err));
+	return EXIT_FAILED;
+}
+
 /* show --by cgroup: the totals of the monitored cgroups. */
 int show_cgroups(const struct show_opts *o)
 {
@@ -271,15 +283,8 @@ int show_cgroups(const struct show_opts *o)
 	size_t i;
 	int err, k;
 
-	if (cgroups_read(&t, &err)) {
-		if (err == ENOENT)
-			warnx_("cannot read %s: is the tracer module loaded (0.2 or later)?",
-			       TRACER_CGROUPS_PATH);
-		else
-			warnx_("cannot read %s: %s", TRACER_CGROUPS_PATH,
-			       err == EPROTO ? "unexpected format" : strerror(err));
-		return err == ENOENT ? EXIT_NOMODULE : EXIT_FAILED;
-	}
+	if (cgroups_read(&t, &err))
+		return cgroups_error(err);
 	switch (o->fmt) {
 	case FMT_JSON:
 		fputs("{\"cgroups\": [", stdout);

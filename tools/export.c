@@ -148,11 +148,9 @@ static int export(FILE *f, bool pids)
 	size_t i;
 	int k, err;
 
-	if (loaded && cgroups_read(&cg, &err) && err != ENOENT) {
-		warnx_("cannot read %s: %s", TRACER_CGROUPS_PATH,
-		       err == EPROTO ? "unexpected format" : strerror(err));
-		return EXIT_FAILED;
-	}
+	/* No /proc/tracer_cgroups (a module before 0.2): no cgroup series. */
+	if (loaded && cgroups_read(&cg, &err) && err != ENOENT)
+		return cgroups_error(err);
 	if (loaded && pids && proc_read(&t, &err)) {
 		free(cg.rows);
 		return proc_error(err);

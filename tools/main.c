@@ -10,8 +10,6 @@
 
 #include "tracerctl.h"
 
-const char *progname = "tracerctl";
-
 static const char usage_text[] =
 "Usage: tracerctl COMMAND [OPTIONS] [ARGUMENTS]\n"
 "\n"

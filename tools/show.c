@@ -31,6 +31,20 @@ static const char show_help[] =
 "      --no-header      no header line (table, CSV)\n"
 "      --help           this help\n";
 
+/*
+ * A table was printed: warn if kfree_mem is low (the allocation map
+ * overflowed), and fail on a write error; -> ret or EXIT_FAILED.
+ */
+static int shown(int ret)
+{
+	map_warning();
+	if (fflush(stdout) || ferror(stdout)) {
+		warnx_("write error: %s", strerror(errno));
+		return EXIT_FAILED;
+	}
+	return ret;
+}
+
 int cmd_show(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -74,7 +88,8 @@ int cmd_show(int argc, char **argv)
 			warnx_("show --by cgroup: takes no PID");
 			return EXIT_USAGE;
 		}
-		return show_cgroups(&o);
+		ret = show_cgroups(&o);
+		return ret == EXIT_OK ? shown(ret) : ret;
 	}
 	pids = parse_pids(argc - optind, argv + optind, "show");
 	if (!pids)
@@ -111,10 +126,5 @@ int cmd_show(int argc, char **argv)
 	table_print(stdout, &t, &o);
 	table_free(&t);
 	free(pids);
-	map_warning();
-	if (fflush(stdout) || ferror(stdout)) {
-		warnx_("write error: %s", strerror(errno));
-		return EXIT_FAILED;
-	}
-	return ret;
+	return shown(ret);
 }

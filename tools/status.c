@@ -98,6 +98,8 @@ int cmd_status(int argc, char **argv)
 		}
 	}
 
+	if (loaded)
+		map_warning();
 	if (json) {
 		printf("{\"loaded\": %s, \"version\": ", loaded ? "true" : "false");
 		if (loaded && *version)
@@ -172,7 +174,6 @@ int cmd_status(int argc, char **argv)
 		printf("tracerctl:  %s\n", TRACER_VERSION);
 		return EXIT_NOMODULE;
 	}
-	map_warning();
 	printf("module:     loaded, version %s", *version ? version : "unknown");
 	if (*version && strcmp(version, TRACER_VERSION))
 		printf(" (tracerctl is %s)", TRACER_VERSION);

@@ -33,8 +33,6 @@
 #define TRACER_SYS_PATH		"/sys/module/tracer"
 #define TRACER_CGROUPS_PATH	"/proc/" TRACER_CGROUPS_PROC_NAME
 
-extern const char *progname;
-
 /* Counter columns, in /proc/tracer order. */
 #define NCOL TRACER_NR_COLUMNS
 extern const char *const col_name[NCOL];
@@ -79,6 +77,7 @@ struct show_opts {
 };
 
 /* util.c */
+extern const char *progname;	/* "tracerctl": what messages start with */
 void warnx_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void *xrealloc(void *p, size_t n);
 int parse_pid(const char *s, pid_t *pid);
@@ -158,6 +157,8 @@ const char *cgroup_unit(const char *path);	/* its unit's name, or NULL */
 /* TRACER_ADD_CGROUP / TRACER_REMOVE_CGROUP on fd for path: 0 or errno. */
 int cgroup_request(int fd, const char *path, bool add);
 int cgroups_read(struct cgtable *t, int *err);	/* 0, or -1 and *err */
+/* Say why /proc/tracer_cgroups could not be read; -> exit status. */
+int cgroups_error(int err);
 int show_cgroups(const struct show_opts *o);	/* show --by cgroup */
 
 /* export.c */

@@ -15,6 +15,9 @@
 
 #include "tracerctl.h"
 
+/* The name messages start with. */
+const char *progname = "tracerctl";
+
 void warnx_(const char *fmt, ...)
 {
 	va_list ap;

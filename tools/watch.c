@@ -286,7 +286,7 @@ static const int sort_cycle[] = {
 static void draw(struct watch *w, struct table *t)
 {
 	char param[256], *buf = NULL, line[512], when[32], map[256];
-	char missed[32], monitored[32];
+	char missed[32], monitored[32], rec[32], cap[32], over[32];
 	struct show_opts o = w->o;
 	size_t len = 0;
 	int rows, cols;
@@ -301,19 +301,21 @@ static void draw(struct watch *w, struct table *t)
 	tt = time(NULL);
 	localtime_r(&tt, &tm);
 	strftime(when, sizeof(when), "%H:%M:%S", &tm);
-	if (read_file(TRACER_SYS_PATH "/parameters/missed", missed, sizeof(missed)) <= 0)
+	if (sys_param("missed", missed, sizeof(missed)) <= 0)
 		snprintf(missed, sizeof(missed), "?");
-	if (read_file(TRACER_SYS_PATH "/parameters/monitored", monitored, sizeof(monitored)) <= 0)
+	if (sys_param("monitored", monitored, sizeof(monitored)) <= 0)
 		snprintf(monitored, sizeof(monitored), "?");
-	/* "records=N capacity=N overflow=N" -> "N/N" (", N lost") */
+	/*
+	 * "records=N capacity=N overflow=N" -> "N/N" (", N lost"), by key: a
+	 * later module may add fields.
+	 */
 	snprintf(map, sizeof(map), "?");
-	if (read_file(TRACER_SYS_PATH "/parameters/map", param, sizeof(param)) > 0) {
-		unsigned long rec, cap, over;
-
-		if (sscanf(param, "records=%lu capacity=%lu overflow=%lu", &rec, &cap, &over) == 3)
-			snprintf(map, sizeof(map), over ? "%lu/%lu, %lu lost" : "%lu/%lu",
-				 rec, cap, over);
-	}
+	if (sys_param("map", param, sizeof(param)) > 0 &&
+	    kv_get(param, "records", rec, sizeof(rec)) &&
+	    kv_get(param, "capacity", cap, sizeof(cap)) &&
+	    kv_get(param, "overflow", over, sizeof(over)))
+		snprintf(map, sizeof(map), strcmp(over, "0") ? "%s/%s, %s lost" : "%s/%s",
+			 rec, cap, over);
 
 	fputs("\033[H", f);
 	snprintf(line, sizeof(line),

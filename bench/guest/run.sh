@@ -104,7 +104,11 @@ run_workloads() { # ROUND CFG MONITOR(-m or "")
 
 # --- bpftrace ------------------------------------------------------------------
 
-bt() { "$BT_DIR/lib/ld-linux-x86-64.so.2" --library-path "$BT_DIR/lib" "$BT_DIR/bpftrace" "$@"; }
+# (through the bundle's own dynamic loader: ld-linux-x86-64.so.2, ld-linux-aarch64.so.1)
+bt() {
+	for _ld in "$BT_DIR"/lib/ld-linux*.so.*; do break; done
+	"$_ld" --library-path "$BT_DIR/lib" "$BT_DIR/bpftrace" "$@"
+}
 
 # bt_prog k|t: the bpftrace program of 6k / 6t, from the symbols tracer.ko
 # hooks on this kernel (its "hooked" parameter, saved in /tmp/hooked.k).

@@ -62,6 +62,21 @@ int row_absent(pid_t pid)
 	return 0;
 }
 
+int row_wait(pid_t pid, int want, const char *what)
+{
+	int i, ret = -1;
+
+	for (i = 0; i < 200; i++) {
+		ret = row_get(pid, NULL);
+		if (ret < 0 || ret == want)
+			break;
+		msleep(10);
+	}
+	CHECK(ret == want, "%s: %d %s", what, pid,
+	      want ? "has no row" : "still has a row");
+	return 0;
+}
+
 int row_zero(pid_t pid, const char *what)
 {
 	struct proc_row r;

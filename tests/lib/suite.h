@@ -112,6 +112,10 @@ int table_read(struct proc_table *t);
 int row_get(pid_t pid, struct proc_row *r);
 int row_need(pid_t pid, struct proc_row *r);	/* there must be a row */
 int row_absent(pid_t pid);			/* there must be none */
+/* Hooks act as a process moves or execs: its row there (want 1) or gone
+ * (0) within 2 s.
+ */
+int row_wait(pid_t pid, int want, const char *what);
 int row_zero(pid_t pid, const char *what);	/* a row of zeros */
 int table_none(const char *what);		/* no row at all */
 /* The PIDs of t are exactly want[0..n) (table_is: of /proc/tracer now). */

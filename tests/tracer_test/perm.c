@@ -653,7 +653,8 @@ TEST_ONCE(perm_setuid_exec_race, 60)
 	ret = euid_root(r.target);
 	unlink(SUID_PROG);
 	CHECK(ret, "the target never ran set-user-ID root");
-	if (row_absent(r.target))
+	/* Its credentials show before the exec hook has run: give it time. */
+	if (row_wait(r.target, 0, "set-user-ID exec"))
 		return -1;
 	kill(r.target, SIGKILL);
 	if (reap(r.target))

@@ -140,7 +140,39 @@ expect "show, map overflowed" 0 "$T" show && same "show: warns that the map over
 expect "status, map overflowed" 0 "$T" status && same "status: the warning, and the map line" \
 	"tracerctl: warning: the allocation map was full 1234 times (capacity 262144 records): kfree_mem is low; reload the module with a larger map_max_bits (see tracer(4))|map:        262144 live allocation records, capacity 262144, 1234 lost (map was full: kfree_mem is low; raise map_max_bits)" \
 	"$(cat "$tmp/err")|$(grep '^map:' "$tmp/out")"
+expect "status --json, map overflowed" 0 "$T" status --json &&
+	same "status --json: the warning on stderr, the map in the JSON" \
+	"tracerctl: warning: the allocation map was full 1234 times (capacity 262144 records): kfree_mem is low; reload the module with a larger map_max_bits (see tracer(4))| \"map\": {\"records\": 262144, \"capacity\": 262144, \"overflow\": 1234}," \
+	"$(cat "$tmp/err")|$(grep '"map":' "$tmp/out")"
+expect "show --by cgroup, map overflowed" 0 "$T" show --by cgroup --csv &&
+	same "show --by cgroup: the warning too" "1|tracerctl: warning: the allocation map was full 1234 times" \
+	"$(grep -c '^/system.slice/nginx.service,' "$tmp/out")|$(cut -d'(' -f1 "$tmp/err" | sed 's/ $//')"
+# A later module may add fields to the map parameter, anywhere: read by key.
+echo "records_peak=9 overflow_max=99 overflow=7 records=5 capacity=8 resizes=2" >/sys/module/tracer/parameters/map
+expect "show, map with more fields" 0 "$T" show &&
+	same "show: map read by key (fields added, order changed)" \
+	"tracerctl: warning: the allocation map was full 7 times (capacity 8 records): kfree_mem is low; reload the module with a larger map_max_bits (see tracer(4))" \
+	"$(cat "$tmp/err")"
+expect "status, map with more fields" 0 "$T" status &&
+	same "status: map line read by key" \
+	"map:        5 live allocation records, capacity 8, 7 lost (map was full: kfree_mem is low; raise map_max_bits)" \
+	"$(grep '^map:' "$tmp/out")"
+expect "export, map with more fields" 0 "$T" export &&
+	same "export: map series read by key" \
+	"tracer_map_overflow_total 7|tracer_map_records 5|tracer_map_capacity 8" \
+	"$(grep -E '^tracer_map_' "$tmp/out" | tr '\n' '|' | sed 's/|$//')"
+if expect "watch on a terminal, map with more fields" 0 "$PTYRUN" -s 12x100 -d 0.3 -k q \
+	"$tmp/pty" -- "$T" watch -n 0.2; then
+	if grep -qF 'map 5/8, 7 lost' "$tmp/pty"; then
+		tap_ok "watch: title line's map read by key"
+	else
+		tap_not_ok "watch: title line's map read by key" "got '$(grep -aoE 'map [^ ]+' "$tmp/pty" | head -n 1)'"
+	fi
+fi
 cp "$tmp/map" /sys/module/tracer/parameters/map
+expect "show --by cgroup to a full disk" 1 bash -c '"$0" show --by cgroup >/dev/full' "$T" &&
+	same "show --by cgroup: a write error fails" "tracerctl: write error: No space left on device" \
+	"$(cat "$tmp/err")"
 printf 'PID kmalloc kfree kmalloc_mem kfree_mem sched up down lock unlock\n' >/proc/tracer
 expect "empty table" 0 "$T" show --json && same "show --json, no process" '{"processes": []}' "$(cat "$tmp/out")"
 expect "empty table, watch" 0 "$T" watch -n 0.1 -c 1 && tap_ok "watch, no process"

@@ -84,10 +84,10 @@ if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null; then
 		{ tap_not_ok "promtool (Debian's prometheus package)" "$(tail -n 3 "$tmp/promtool.log")"; promtool=; }
 	export PROMTOOL=$promtool
 	san=(-fsanitize=address -fsanitize=undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)
+	read -r -a srcs < <(make -s --no-print-directory -C "$TOP/tools" print-srcs)
 	if gcc -std=gnu11 -Wall -Wextra -Werror -O1 -g "${san[@]}" -D_GNU_SOURCE \
 		-I"$TOP/src/uapi" -DTRACER_VERSION="\"$(cat "$TOP/VERSION")\"" \
-		-o "$tmp/tracerctl-san" $(make -s --no-print-directory -C "$TOP/tools" print-srcs |
-			sed "s|[^ ]*|$TOP/tools/&|g") >"$tmp/log" 2>&1 &&
+		-o "$tmp/tracerctl-san" "${srcs[@]/#/$TOP/tools/}" >"$tmp/log" 2>&1 &&
 		gcc -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -o "$tmp/ptyrun" \
 			"$TOP/tests/tracerctl/ptyrun.c" >>"$tmp/log" 2>&1; then
 		tap_ok "sanitizer build (ASan, UBSan)"
