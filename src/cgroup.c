@@ -19,7 +19,8 @@
  * A process belongs to the cgroup of its thread group leader.  Monitored
  * cgroups do not nest (EBUSY), so each process counts toward one at most.
  * The list changes, and membership is decided, under tracer_procs_lock,
- * which orders the scan, the hooks and the migrations.
+ * which orders the scan, the hooks and the migrations; the fork hook looks
+ * at the list under RCU first, and takes the lock only for a member.
  */
 #include <linux/cgroup.h>
 #include <linux/slab.h>
@@ -31,7 +32,7 @@
 
 #define TRACER_MAX_CGROUPS	256
 
-static LIST_HEAD(tracer_cgroups);		/* under tracer_procs_lock */
+static LIST_HEAD(tracer_cgroups);		/* tracer_procs_lock; RCU: fork */
 static DEFINE_MUTEX(tracer_cgroup_mutex);	/* serialises add, remove */
 atomic_t tracer_nr_cgroups = ATOMIC_INIT(0);
 static bool tracer_cgroups_hooked;		/* its tracepoints are */
@@ -111,12 +112,25 @@ static void tracer_cgroup_sync(struct task_struct *task,
 /* From the fork hook: a new process may have been born in one. */
 void tracer_cgroup_fork(struct task_struct *child)
 {
-	if (!atomic_read(&tracer_nr_cgroups))
+	struct tracer_cgroup *cg;
+
+	if (!atomic_read(&tracer_nr_cgroups) || (child->flags & PF_KTHREAD))
 		return;
+	/*
+	 * Most forks on the machine are not in a monitored cgroup: tell so
+	 * without the table's lock.  A cgroup listed after this look scans
+	 * the processes, this child among them.
+	 */
 	rcu_read_lock();
-	raw_spin_lock(&tracer_procs_lock);
-	tracer_cgroup_sync(child, NULL);
-	raw_spin_unlock(&tracer_procs_lock);
+	list_for_each_entry_rcu(cg, &tracer_cgroups, node) {
+		if (cgroup_is_descendant(task_dfl_cgroup(child),
+					 READ_ONCE(cg->cgrp))) {
+			raw_spin_lock(&tracer_procs_lock);
+			tracer_cgroup_sync(child, NULL);
+			raw_spin_unlock(&tracer_procs_lock);
+			break;
+		}
+	}
 	rcu_read_unlock();
 }
 
@@ -239,7 +253,7 @@ nomem:
 /* Unlist @cg and let go of its processes; tracer_procs_lock held. */
 static void tracer_cgroup_unlist(struct tracer_cgroup *cg)
 {
-	list_del(&cg->node);
+	list_del_rcu(&cg->node);
 	atomic_dec(&tracer_nr_cgroups);
 	tracer_procs_drop_cgroup(cg);
 }
@@ -301,7 +315,7 @@ static int tracer_cgroup_list(struct tracer_cgroup *cg)
 	}
 	if (atomic_read(&tracer_nr_cgroups) >= TRACER_MAX_CGROUPS)
 		return -ENOSPC;
-	list_add_tail(&cg->node, &tracer_cgroups);
+	list_add_tail_rcu(&cg->node, &tracer_cgroups);
 	atomic_inc(&tracer_nr_cgroups);
 	return 0;
 }
