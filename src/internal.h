@@ -225,6 +225,7 @@ unsigned long tracer_map_capacity(void);
 int tracer_probes_init(void);
 void tracer_probes_exit(void);
 unsigned long tracer_probes_missed(void);
+unsigned long tracer_probes_instances_missed(void);
 unsigned long tracer_probes_nested(void);
 int tracer_probes_hooked(char *buf, size_t len);
 

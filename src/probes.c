@@ -16,7 +16,9 @@
  *   kprobe      kretprobes on the kmalloc entry points (the size is an
  *               argument, the address the return value) and a kprobe on
  *               kfree; the entry handler declines the return probe for all
- *               but a monitored call.  Works on every kernel.
+ *               but a monitored call.  A kprobe on each entry point, run
+ *               after the kretprobe's, counts the monitored calls that found
+ *               no free kretprobe instance.  Works on every kernel.
  *   tracepoint  the kmem:kmalloc and kmem:kfree tracepoints, which carry
  *               pointer and requested size without a return probe: cheaper.
  *   auto        tracepoint where the kernel has both, else kprobe.
@@ -74,10 +76,15 @@ struct tracer_kprobe {
 
 struct tracer_kmalloc_probe {
 	struct kretprobe rp;		/* source=kprobe */
-	struct kprobe zero;		/* source=tracepoint: size 0 calls */
+	/*
+	 * A kprobe on the same entry point.  source=tracepoint: it counts the
+	 * calls asking for 0 bytes; source=kprobe: the calls the kretprobe
+	 * missed (tracer_kmalloc_witness()).
+	 */
+	struct kprobe entry;
 	unsigned int size_arg;
 	unsigned long start, len;	/* the function's text */
-	bool registered, zero_registered;
+	bool registered, entry_registered;
 };
 
 /* What a kmalloc entry handler hands to its return handler. */
@@ -122,6 +129,16 @@ static unsigned long tracer_trampoline;
 
 /* The span of text from the first kmalloc entry point to the last one. */
 static unsigned long tracer_kmalloc_lo = ULONG_MAX, tracer_kmalloc_hi;
+
+/*
+ * source=kprobe: set by the kretprobe's entry handler, which runs only when
+ * the call found a free instance; tested and cleared by the entry point's
+ * other kprobe, which the kprobe core runs right after it on the same CPU.
+ */
+static DEFINE_PER_CPU(bool, tracer_kretprobe_entered);
+
+/* source=kprobe: monitored kmalloc calls that found no free instance. */
+static atomic_long_t tracer_kmalloc_missed = ATOMIC_LONG_INIT(0);
 
 /* The kmem tracepoints, when they are the source. */
 struct tracer_tp {
@@ -343,12 +360,61 @@ NOKPROBE_SYMBOL(tracer_kmalloc_entry_slow);
 static int tracer_kmalloc_entry(struct kretprobe_instance *ri,
 				struct pt_regs *regs)
 {
+	__this_cpu_write(tracer_kretprobe_entered, true);
 	if (likely(!tracer_maybe_current()))
 		return 1;	/* no return probe */
 	return tracer_kmalloc_entry_slow(ri, regs);
 }
 
 NOKPROBE_SYMBOL(tracer_kmalloc_entry);
+
+/*
+ * A monitored kmalloc call that found no free kretprobe instance: the
+ * kprobe core counted it in the kretprobe's nmissed, as it does for any
+ * task's call, and called no handler of ours.  The call counts (it was
+ * made), its bytes cannot (nobody sees what it returns), and so does a
+ * missed event.  The same tests as tracer_kmalloc_entry_slow().
+ */
+static noinline int tracer_kmalloc_missed_slow(struct pt_regs *regs)
+{
+	struct tracer_proc *p;
+	unsigned long caller;
+
+	if (!in_task())
+		return 0;
+	caller = tracer_entry_return_address(regs);
+	if (tracer_kmalloc_nested(caller) || tracer_kmalloc_tail_called(caller))
+		return 0;
+	rcu_read_lock_sched_notrace();
+	p = tracer_proc_current();
+	if (p) {
+		tracer_count(p, TRACER_KMALLOC, 1);
+		atomic_long_inc(&tracer_kmalloc_missed);
+	}
+	rcu_read_unlock_sched_notrace();
+	return 0;
+}
+
+NOKPROBE_SYMBOL(tracer_kmalloc_missed_slow);
+
+/*
+ * source=kprobe: the entry point's kprobe, run right after its kretprobe's
+ * (registered before it: the kprobe core runs the probes of an address
+ * newest first, and none of it can be preempted).  The kretprobe's entry
+ * handler ran, or the call found no free instance.
+ */
+static int tracer_kmalloc_witness(struct kprobe *kp, struct pt_regs *regs)
+{
+	if (likely(__this_cpu_read(tracer_kretprobe_entered))) {
+		__this_cpu_write(tracer_kretprobe_entered, false);
+		return 0;
+	}
+	if (likely(!tracer_maybe_current()))
+		return 0;
+	return tracer_kmalloc_missed_slow(regs);
+}
+
+NOKPROBE_SYMBOL(tracer_kmalloc_witness);
 
 static int tracer_kmalloc_ret(struct kretprobe_instance *ri,
 			      struct pt_regs *regs)
@@ -519,6 +585,39 @@ static void tracer_locate_kmalloc(void)
 	}
 }
 
+/* The kprobe on kmalloc entry point @kp besides its kretprobe, if any. */
+static int tracer_register_entry(struct tracer_kmalloc_probe *kp,
+				 kprobe_pre_handler_t handler)
+{
+	int ret;
+
+	kp->entry.symbol_name = tracer_kmalloc_syms[kp - tracer_kmalloc].name;
+	kp->entry.pre_handler = handler;
+	ret = register_kprobe(&kp->entry);
+	if (ret && ret != -ENOENT)	/* -ENOENT: not on this kernel */
+		pr_err("cannot probe %s: %d\n", kp->entry.symbol_name, ret);
+	kp->entry_registered = !ret;
+	return ret;
+}
+
+static void tracer_unregister_entries(void)
+{
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(tracer_kmalloc); i++) {
+		struct tracer_kmalloc_probe *kp = &tracer_kmalloc[i];
+
+		if (!kp->entry_registered)
+			continue;
+		unregister_kprobe(&kp->entry);
+		kp->entry_registered = false;
+		/* Beside a kretprobe, its misses are the kretprobe's. */
+		if (kp->entry.nmissed && tracer_source != TRACER_SRC_KPROBE)
+			pr_warn("%s: %lu hits inside another probe handler\n",
+				kp->entry.symbol_name, kp->entry.nmissed);
+	}
+}
+
 static int tracer_register_kmalloc(void)
 {
 	int i, ret, hooked = 0;
@@ -527,6 +626,12 @@ static int tracer_register_kmalloc(void)
 	for (i = 0; i < ARRAY_SIZE(tracer_kmalloc); i++) {
 		struct tracer_kmalloc_probe *kp = &tracer_kmalloc[i];
 
+		/* First: the kretprobe's handlers then run before its own. */
+		ret = tracer_register_entry(kp, tracer_kmalloc_witness);
+		if (ret == -ENOENT)
+			continue;
+		if (ret)
+			return ret;
 		kp->rp.kp.symbol_name = tracer_kmalloc_syms[i].name;
 		kp->rp.entry_handler = tracer_kmalloc_entry;
 		kp->rp.handler = tracer_kmalloc_ret;
@@ -534,8 +639,6 @@ static int tracer_register_kmalloc(void)
 		kp->rp.maxactive = tracer_maxactive;
 		kp->size_arg = tracer_kmalloc_syms[i].size_arg;
 		ret = register_kretprobe(&kp->rp);
-		if (ret == -ENOENT)	/* not on this kernel */
-			continue;
 		if (ret) {
 			pr_err("cannot probe %s: %d\n",
 			       kp->rp.kp.symbol_name, ret);
@@ -555,18 +658,6 @@ static int tracer_register_kmalloc(void)
 static void tracer_unregister_tps(void)
 {
 	int i;
-
-	for (i = 0; i < ARRAY_SIZE(tracer_kmalloc); i++) {
-		struct kprobe *zero = &tracer_kmalloc[i].zero;
-
-		if (!tracer_kmalloc[i].zero_registered)
-			continue;
-		unregister_kprobe(zero);
-		tracer_kmalloc[i].zero_registered = false;
-		if (zero->nmissed)
-			pr_warn("%s: %lu hits inside another probe handler\n",
-				zero->symbol_name, zero->nmissed);
-	}
 
 	for (i = 0; i < ARRAY_SIZE(tracer_tps); i++) {
 		if (tracer_tps[i].tp)
@@ -619,22 +710,15 @@ static int tracer_register_tps(bool map_only)
 		tracer_tps[i].data = map_only ? &tracer_tps[i] : NULL;
 	}
 	for (i = 0; i < ARRAY_SIZE(tracer_kmalloc) && !map_only; i++) {
-		struct tracer_kmalloc_probe *kp = &tracer_kmalloc[i];
-
 		if (!tracer_kmalloc_syms[i].any_size)
 			continue;
-		kp->zero.symbol_name = tracer_kmalloc_syms[i].name;
-		kp->zero.pre_handler = tracer_kmalloc_zero_pre;
-		ret = register_kprobe(&kp->zero);
-		if (ret == -ENOENT)	/* not on this kernel */
-			continue;
-		if (ret) {
-			pr_err("cannot probe %s: %d\n",
-			       kp->zero.symbol_name, ret);
+		ret = tracer_register_entry(&tracer_kmalloc[i],
+					    tracer_kmalloc_zero_pre);
+		if (ret && ret != -ENOENT) {
+			tracer_unregister_entries();
 			tracer_unregister_tps();
 			return ret;
 		}
-		kp->zero_registered = true;
 	}
 	return 0;
 }
@@ -671,6 +755,7 @@ void tracer_probes_exit(void)
 		tracer_report_missed(rp->kp.symbol_name, rp->kp.nmissed,
 				     rp->nmissed);
 	}
+	tracer_unregister_entries();
 	tracer_unregister_tps();
 }
 
@@ -712,12 +797,18 @@ fail:
 }
 
 /*
- * Events lost for monitored tasks: kmalloc calls that found no free
+ * Events lost for monitored tasks: their kmalloc calls that found no free
  * kretprobe instance.  (A task cannot hit a probe while a probe handler
  * runs on its CPU: handlers run with preemption off and call nothing that
  * is probed.)
  */
 unsigned long tracer_probes_missed(void)
+{
+	return atomic_long_read(&tracer_kmalloc_missed);
+}
+
+/* kmalloc calls of any task that found no free kretprobe instance. */
+unsigned long tracer_probes_instances_missed(void)
 {
 	unsigned long missed = 0;
 	int i;
@@ -740,9 +831,13 @@ unsigned long tracer_probes_nested(void)
 
 	for (i = 0; i < ARRAY_SIZE(tracer_kprobes); i++)
 		nested += tracer_kprobes[i].kp.nmissed;
+	/*
+	 * Beside a kretprobe, a nested hit counts in both probes (the kprobe
+	 * core counts it in every probe of the address): the entry kprobe's
+	 * count, which tracepoint-sourced ones have too.
+	 */
 	for (i = 0; i < ARRAY_SIZE(tracer_kmalloc); i++)
-		nested += tracer_kmalloc[i].rp.kp.nmissed +
-			  tracer_kmalloc[i].zero.nmissed;
+		nested += tracer_kmalloc[i].entry.nmissed;
 	return nested;
 }
 
@@ -773,9 +868,9 @@ int tracer_probes_hooked(char *buf, size_t len)
 			       TRACER_KMALLOC_TP_HAS_NODE ?
 			       "" : ",tracepoint:kmalloc_node");
 		for (i = 0; i < ARRAY_SIZE(tracer_kmalloc); i++)
-			if (tracer_kmalloc[i].zero_registered)
+			if (tracer_kmalloc[i].entry_registered)
 				n += scnprintf(buf + n, len - n, ",%s(0)",
-					       tracer_kmalloc[i].zero.symbol_name);
+					       tracer_kmalloc[i].entry.symbol_name);
 		n += scnprintf(buf + n, len - n, " kfree=tracepoint:kfree");
 	}
 	for (i = 0; i < ARRAY_SIZE(tracer_kprobes); i++)
