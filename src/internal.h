@@ -13,7 +13,8 @@
  *   hooks.c     the fork, exec and exit hooks (sched_process_* tracepoints)
  *   cgroup.c    monitored cgroups: membership, totals (/proc/tracer_cgroups)
  *   allocmap.c  address -> size map used to account kfree'd bytes
- *   probes.c    kprobe/kretprobe handlers (the hot path)
+ *   probes.c    kprobe/kretprobe/tracepoint handlers (the hot path)
+ *   register.c  their registration (probes.h: what the two share)
  *   compat.c    what differs between kernel versions
  *   debug.c     debug build only (TRACER_DEBUG=1): fault injection, selftests
  * The user-space ABI is uapi/linux/tracer.h.
@@ -221,10 +222,11 @@ static inline unsigned long tracer_map_live(void)
 unsigned long tracer_map_overflow(void);
 unsigned long tracer_map_capacity(void);
 
-/* probes.c */
+/* register.c */
 int tracer_probes_init(void);
 void tracer_probes_exit(void);
 unsigned long tracer_probes_missed(void);
+unsigned long tracer_probes_instances_missed(void);
 unsigned long tracer_probes_nested(void);
 int tracer_probes_hooked(char *buf, size_t len);
 

@@ -54,7 +54,11 @@ static unsigned long tracer_monitored(void)
 
 module_param_cb(missed, &tracer_stat_ops, tracer_missed, 0444);
 MODULE_PARM_DESC(missed,
-		 "events of monitored processes that were lost: kmalloc calls without a free kretprobe instance, forks of followed processes that could not be added (read-only)");
+		 "events of monitored processes that were lost: the bytes of their kmalloc calls without a free kretprobe instance, forks of followed processes that could not be added, exit records dropped (read-only)");
+module_param_cb(instances_missed, &tracer_stat_ops,
+		tracer_probes_instances_missed, 0444);
+MODULE_PARM_DESC(instances_missed,
+		 "source=kprobe: kmalloc calls of all processes, monitored or not, that found no free kretprobe instance; raise maxactive if it grows (read-only)");
 module_param_cb(nested, &tracer_stat_ops, tracer_probes_nested, 0444);
 MODULE_PARM_DESC(nested,
 		 "probe hits skipped because an interrupt came while a probe handler ran; never counted anyway (read-only)");

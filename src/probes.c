@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * probes.c - the hot path: probe handlers and their registration
+ * probes.c - the hot path: the probe handlers
  *
  * Every handler runs for every task on the machine, with preemption off.
  * Each leaves at once when the current task is not in a monitored thread
@@ -16,10 +16,14 @@
  *   kprobe      kretprobes on the kmalloc entry points (the size is an
  *               argument, the address the return value) and a kprobe on
  *               kfree; the entry handler declines the return probe for all
- *               but a monitored call.  Works on every kernel.
+ *               but a monitored call.  A kprobe on each entry point, run
+ *               after the kretprobe's, counts the monitored calls that found
+ *               no free kretprobe instance.  Works on every kernel.
  *   tracepoint  the kmem:kmalloc and kmem:kfree tracepoints, which carry
  *               pointer and requested size without a return probe: cheaper.
  *   auto        tracepoint where the kernel has both, else kprobe.
+ *
+ * register.c hooks them up.
  */
 #include <linux/kernel.h>
 #include <linux/kprobes.h>
@@ -30,126 +34,22 @@
 #include <linux/string.h>
 
 #include "internal.h"
-#include "compat.h"
+#include "probes.h"
 
-enum tracer_source { TRACER_SRC_AUTO, TRACER_SRC_KPROBE, TRACER_SRC_TP };
+const struct tracer_kmalloc_sym tracer_kmalloc_syms[] = TRACER_KMALLOC_SYMS;
+struct tracer_kmalloc_probe tracer_kmalloc[ARRAY_SIZE(tracer_kmalloc_syms)];
+const unsigned int tracer_nr_kmalloc = ARRAY_SIZE(tracer_kmalloc);
 
-static const char * const tracer_source_names[] = {
-	[TRACER_SRC_AUTO] = "auto",
-	[TRACER_SRC_KPROBE] = "kprobe",
-	[TRACER_SRC_TP] = "tracepoint",
-};
-
-static enum tracer_source tracer_source = TRACER_SRC_AUTO;
-
-static int tracer_source_set(const char *val, const struct kernel_param *kp)
-{
-	int i = sysfs_match_string(tracer_source_names, val);
-
-	if (i < 0)
-		return -EINVAL;
-	tracer_source = i;
-	return 0;
-}
-
-static int tracer_source_get(char *buf, const struct kernel_param *kp)
-{
-	return sysfs_emit(buf, "%s\n", tracer_source_names[tracer_source]);
-}
-
-static const struct kernel_param_ops tracer_source_ops = {
-	.set = tracer_source_set,
-	.get = tracer_source_get,
-};
-
-module_param_cb(source, &tracer_source_ops, NULL, 0444);
-MODULE_PARM_DESC(source,
-		 "where kmalloc/kfree events come from: auto (default), kprobe or tracepoint; reads back the one in use");
-
-struct tracer_kprobe {
-	struct kprobe kp;
-	enum tracer_counter counter;
-	bool registered;
-};
-
-struct tracer_kmalloc_probe {
-	struct kretprobe rp;		/* source=kprobe */
-	struct kprobe zero;		/* source=tracepoint: size 0 calls */
-	unsigned int size_arg;
-	unsigned long start, len;	/* the function's text */
-	bool registered, zero_registered;
-};
-
-/* What a kmalloc entry handler hands to its return handler. */
-struct tracer_kmalloc_data {
-	size_t size;
-};
-
-static int tracer_count_pre(struct kprobe *kp, struct pt_regs *regs);
-static int tracer_kfree_pre(struct kprobe *kp, struct pt_regs *regs);
-static int tracer_kfree_bulk_pre(struct kprobe *kp, struct pt_regs *regs);
-
-#define TRACER_COUNTED(sym, ctr) \
-	{ .kp = { .symbol_name = sym, .pre_handler = tracer_count_pre }, \
-	  .counter = ctr }
-
-static struct tracer_kprobe tracer_kprobes[] = {
-	TRACER_COUNTED("schedule", TRACER_SCHED),
-	TRACER_COUNTED("up", TRACER_UP),
-	TRACER_COUNTED("down_interruptible", TRACER_DOWN),
-	TRACER_COUNTED(TRACER_MUTEX_LOCK_SYM, TRACER_LOCK),
-	TRACER_COUNTED("mutex_unlock", TRACER_UNLOCK),
-	/* Keeps the allocation map true; counts nothing (not a kfree call). */
-	{ .kp = { .symbol_name = "kmem_cache_free_bulk",
-		  .pre_handler = tracer_kfree_bulk_pre },
-	  .counter = TRACER_NR_COUNTERS },
-	/* Last: registered with the kprobe source only. */
-	{ .kp = { .symbol_name = "kfree", .pre_handler = tracer_kfree_pre },
-	  .counter = TRACER_KFREE },
-};
-
-#define TRACER_KFREE_KPROBE (ARRAY_SIZE(tracer_kprobes) - 1)
-
-static const struct tracer_kmalloc_sym tracer_kmalloc_syms[] =
-	TRACER_KMALLOC_SYMS;
-static struct tracer_kmalloc_probe tracer_kmalloc[ARRAY_SIZE(tracer_kmalloc_syms)];
+unsigned long tracer_trampoline;
+unsigned long tracer_kmalloc_lo = ULONG_MAX, tracer_kmalloc_hi;
+atomic_long_t tracer_kmalloc_missed = ATOMIC_LONG_INIT(0);
 
 /*
- * Where a kretprobed function returns to while its probe is armed (the
- * kretprobe trampoline); 0 if tracer_calibrate() could not tell.
+ * source=kprobe: set by the kretprobe's entry handler, which runs only when
+ * the call found a free instance; tested and cleared by the entry point's
+ * other kprobe, which the kprobe core runs right after it on the same CPU.
  */
-static unsigned long tracer_trampoline;
-
-/* The span of text from the first kmalloc entry point to the last one. */
-static unsigned long tracer_kmalloc_lo = ULONG_MAX, tracer_kmalloc_hi;
-
-/* The kmem tracepoints, when they are the source. */
-struct tracer_tp {
-	const char *name;
-	void *probe;
-	struct tracepoint *tp;
-	void *data;			/* as registered */
-};
-
-static void tracer_tp_kmalloc(void *data, unsigned long call_site,
-			      const void *ptr, size_t bytes_req,
-			      size_t bytes_alloc, gfp_t gfp_flags);
-static void tracer_tp_kmalloc_node(void *data, unsigned long call_site,
-				   const void *ptr, size_t bytes_req,
-				   size_t bytes_alloc, gfp_t gfp_flags,
-				   int node);
-static void tracer_tp_kfree(void *data, unsigned long call_site,
-			    const void *ptr);
-
-static struct tracer_tp tracer_tps[] = {
-	/* 6.1 folded kmalloc_node into kmalloc, with a node argument. */
-	{ "kmalloc", TRACER_KMALLOC_TP_HAS_NODE ?
-		(void *)tracer_tp_kmalloc_node : (void *)tracer_tp_kmalloc },
-	{ "kfree", tracer_tp_kfree },
-#if !TRACER_KMALLOC_TP_HAS_NODE
-	{ "kmalloc_node", tracer_tp_kmalloc_node },
-#endif
-};
+static DEFINE_PER_CPU(bool, tracer_kretprobe_entered);
 
 /* --- the handlers ------------------------------------------------------ */
 
@@ -180,7 +80,7 @@ static noinline int tracer_count_slow(struct kprobe *kp)
 
 NOKPROBE_SYMBOL(tracer_count_slow);
 
-static int tracer_count_pre(struct kprobe *kp, struct pt_regs *regs)
+int tracer_count_pre(struct kprobe *kp, struct pt_regs *regs)
 {
 	if (likely(!tracer_maybe_current()))
 		return 0;
@@ -286,7 +186,7 @@ static __always_inline void tracer_account_kfree(const void *ptr)
  * kfree_bulk() is kmem_cache_free_bulk(NULL, n, p): kfree_rcu() frees its
  * batches that way, without kfree().  Their records leave the map here.
  */
-static int tracer_kfree_bulk_pre(struct kprobe *kp, struct pt_regs *regs)
+int tracer_kfree_bulk_pre(struct kprobe *kp, struct pt_regs *regs)
 {
 	void **objs = (void **)tracer_arg(regs, 2);
 	size_t n = tracer_arg(regs, 1), i;
@@ -301,7 +201,7 @@ static int tracer_kfree_bulk_pre(struct kprobe *kp, struct pt_regs *regs)
 
 NOKPROBE_SYMBOL(tracer_kfree_bulk_pre);
 
-static int tracer_kfree_pre(struct kprobe *kp, struct pt_regs *regs)
+int tracer_kfree_pre(struct kprobe *kp, struct pt_regs *regs)
 {
 	tracer_account_kfree((const void *)tracer_arg(regs, 0));
 	return 0;
@@ -340,9 +240,10 @@ static noinline int tracer_kmalloc_entry_slow(struct kretprobe_instance *ri,
 
 NOKPROBE_SYMBOL(tracer_kmalloc_entry_slow);
 
-static int tracer_kmalloc_entry(struct kretprobe_instance *ri,
-				struct pt_regs *regs)
+int tracer_kmalloc_entry(struct kretprobe_instance *ri,
+			 struct pt_regs *regs)
 {
+	__this_cpu_write(tracer_kretprobe_entered, true);
 	if (likely(!tracer_maybe_current()))
 		return 1;	/* no return probe */
 	return tracer_kmalloc_entry_slow(ri, regs);
@@ -350,8 +251,56 @@ static int tracer_kmalloc_entry(struct kretprobe_instance *ri,
 
 NOKPROBE_SYMBOL(tracer_kmalloc_entry);
 
-static int tracer_kmalloc_ret(struct kretprobe_instance *ri,
-			      struct pt_regs *regs)
+/*
+ * A monitored kmalloc call that found no free kretprobe instance: the
+ * kprobe core counted it in the kretprobe's nmissed, as it does for any
+ * task's call, and called no handler of ours.  The call counts (it was
+ * made), its bytes cannot (nobody sees what it returns), and so does a
+ * missed event.  The same tests as tracer_kmalloc_entry_slow().
+ */
+static noinline int tracer_kmalloc_missed_slow(struct pt_regs *regs)
+{
+	struct tracer_proc *p;
+	unsigned long caller;
+
+	if (!in_task())
+		return 0;
+	caller = tracer_entry_return_address(regs);
+	if (tracer_kmalloc_nested(caller) || tracer_kmalloc_tail_called(caller))
+		return 0;
+	rcu_read_lock_sched_notrace();
+	p = tracer_proc_current();
+	if (p) {
+		tracer_count(p, TRACER_KMALLOC, 1);
+		atomic_long_inc(&tracer_kmalloc_missed);
+	}
+	rcu_read_unlock_sched_notrace();
+	return 0;
+}
+
+NOKPROBE_SYMBOL(tracer_kmalloc_missed_slow);
+
+/*
+ * source=kprobe: the entry point's kprobe, run right after its kretprobe's
+ * (registered before it: the kprobe core runs the probes of an address
+ * newest first, and none of it can be preempted).  The kretprobe's entry
+ * handler ran, or the call found no free instance.
+ */
+int tracer_kmalloc_witness(struct kprobe *kp, struct pt_regs *regs)
+{
+	if (likely(__this_cpu_read(tracer_kretprobe_entered))) {
+		__this_cpu_write(tracer_kretprobe_entered, false);
+		return 0;
+	}
+	if (likely(!tracer_maybe_current()))
+		return 0;
+	return tracer_kmalloc_missed_slow(regs);
+}
+
+NOKPROBE_SYMBOL(tracer_kmalloc_witness);
+
+int tracer_kmalloc_ret(struct kretprobe_instance *ri,
+		       struct pt_regs *regs)
 {
 	struct tracer_kmalloc_data *d = (void *)ri->data;
 
@@ -376,7 +325,7 @@ static noinline int tracer_kmalloc_zero_slow(struct pt_regs *regs)
 
 NOKPROBE_SYMBOL(tracer_kmalloc_zero_slow);
 
-static int tracer_kmalloc_zero_pre(struct kprobe *kp, struct pt_regs *regs)
+int tracer_kmalloc_zero_pre(struct kprobe *kp, struct pt_regs *regs)
 {
 	if (likely(!tracer_maybe_current()))
 		return 0;
@@ -389,9 +338,9 @@ NOKPROBE_SYMBOL(tracer_kmalloc_zero_pre);
  * The kmem:kmalloc tracepoint.  With source=tracepoint it counts; with
  * source=kprobe (@data set) it only keeps the allocation map true.
  */
-static void tracer_tp_kmalloc(void *data, unsigned long call_site,
-			      const void *ptr, size_t bytes_req,
-			      size_t bytes_alloc, gfp_t gfp_flags)
+void tracer_tp_kmalloc(void *data, unsigned long call_site,
+		       const void *ptr, size_t bytes_req,
+		       size_t bytes_alloc, gfp_t gfp_flags)
 {
 	/* Size 0 is counted by tracer_kmalloc_zero_pre(), never twice. */
 	if (unlikely(tracer_maybe_current()) && !data && bytes_req &&
@@ -412,10 +361,10 @@ static void tracer_tp_kmalloc(void *data, unsigned long call_site,
 
 NOKPROBE_SYMBOL(tracer_tp_kmalloc);
 
-static void tracer_tp_kmalloc_node(void *data, unsigned long call_site,
-				   const void *ptr, size_t bytes_req,
-				   size_t bytes_alloc, gfp_t gfp_flags,
-				   int node)
+void tracer_tp_kmalloc_node(void *data, unsigned long call_site,
+			    const void *ptr, size_t bytes_req,
+			    size_t bytes_alloc, gfp_t gfp_flags,
+			    int node)
 {
 	tracer_tp_kmalloc(data, call_site, ptr, bytes_req, bytes_alloc,
 			  gfp_flags);
@@ -423,381 +372,10 @@ static void tracer_tp_kmalloc_node(void *data, unsigned long call_site,
 
 NOKPROBE_SYMBOL(tracer_tp_kmalloc_node);
 
-static void tracer_tp_kfree(void *data, unsigned long call_site,
-			    const void *ptr)
+void tracer_tp_kfree(void *data, unsigned long call_site,
+		     const void *ptr)
 {
 	tracer_account_kfree(ptr);
 }
 
 NOKPROBE_SYMBOL(tracer_tp_kfree);
-
-/* --- registration ------------------------------------------------------ */
-
-/*
- * Learn the trampoline address: kretprobe a function of our own, which
- * reads its own return address while the return probe is armed.  (The
- * return handler cannot tell: since 5.15 the kernel sets the instruction
- * pointer to the real return address before return handlers run.)  The
- * address is right if the return probe fired and it is not where the
- * function really returned to, the address the kernel saved; otherwise
- * tracer_kmalloc_tail_called() looks callers up.
- */
-static unsigned long tracer_calibration_seen, tracer_calibration_caller;
-
-static noinline void tracer_calibration_target(void)
-{
-	WRITE_ONCE(tracer_calibration_seen,
-		   (unsigned long)__builtin_return_address(0));
-	barrier();
-}
-
-static int tracer_calibration_ret(struct kretprobe_instance *ri,
-				  struct pt_regs *regs)
-{
-	tracer_calibration_caller = tracer_kretprobe_return_address(ri);
-	return 0;
-}
-
-NOKPROBE_SYMBOL(tracer_calibration_ret);
-
-static void tracer_calibrate(void)
-{
-	struct kretprobe rp = {
-		.kp.addr = (kprobe_opcode_t *)tracer_calibration_target,
-		.handler = tracer_calibration_ret,
-		.maxactive = 1,
-	};
-	int ret;
-
-	tracer_trampoline = 0;
-	tracer_calibration_seen = 0;
-	tracer_calibration_caller = 0;
-	ret = register_kretprobe(&rp);
-	if (!ret) {
-		tracer_calibration_target();
-		unregister_kretprobe(&rp);
-	}
-	if (!ret && tracer_calibration_caller && tracer_calibration_seen &&
-	    tracer_calibration_seen != tracer_calibration_caller)
-		tracer_trampoline = tracer_calibration_seen;
-	else
-		pr_warn("kretprobe trampoline not found (%d): tail-called kmalloc entry points are told apart by a symbol look-up\n",
-			ret);
-}
-
-static void tracer_kmalloc_range(struct tracer_kmalloc_probe *kp,
-				 unsigned long addr)
-{
-	if (tracer_symbol_range(addr, &kp->start, &kp->len)) {
-		tracer_kmalloc_lo = min(tracer_kmalloc_lo, kp->start);
-		tracer_kmalloc_hi = max(tracer_kmalloc_hi, kp->start + kp->len);
-	} else {
-		pr_warn("no size for %s: a large kmalloc may count twice\n",
-			tracer_kmalloc_syms[kp - tracer_kmalloc].name);
-	}
-}
-
-/*
- * Where the kmalloc entry points are, for tracer_kmalloc_nested(), when
- * the tracepoints are the source: a disabled kprobe resolves a symbol
- * without arming anything.
- */
-static void tracer_locate_kmalloc(void)
-{
-	int i;
-
-	for (i = 0; i < ARRAY_SIZE(tracer_kmalloc); i++) {
-		struct kprobe kp = {
-			.symbol_name = tracer_kmalloc_syms[i].name,
-			.flags = KPROBE_FLAG_DISABLED,
-		};
-
-		if (register_kprobe(&kp))
-			continue;
-		tracer_kmalloc_range(&tracer_kmalloc[i], (unsigned long)kp.addr);
-		unregister_kprobe(&kp);
-	}
-}
-
-static int tracer_register_kmalloc(void)
-{
-	int i, ret, hooked = 0;
-
-	tracer_calibrate();
-	for (i = 0; i < ARRAY_SIZE(tracer_kmalloc); i++) {
-		struct tracer_kmalloc_probe *kp = &tracer_kmalloc[i];
-
-		kp->rp.kp.symbol_name = tracer_kmalloc_syms[i].name;
-		kp->rp.entry_handler = tracer_kmalloc_entry;
-		kp->rp.handler = tracer_kmalloc_ret;
-		kp->rp.data_size = sizeof(struct tracer_kmalloc_data);
-		kp->rp.maxactive = tracer_maxactive;
-		kp->size_arg = tracer_kmalloc_syms[i].size_arg;
-		ret = register_kretprobe(&kp->rp);
-		if (ret == -ENOENT)	/* not on this kernel */
-			continue;
-		if (ret) {
-			pr_err("cannot probe %s: %d\n",
-			       kp->rp.kp.symbol_name, ret);
-			return ret;
-		}
-		kp->registered = true;
-		hooked++;
-		tracer_kmalloc_range(kp, (unsigned long)kp->rp.kp.addr);
-	}
-	if (!hooked) {
-		pr_err("no kmalloc entry point found on this kernel\n");
-		return -ENOENT;
-	}
-	return 0;
-}
-
-static void tracer_unregister_tps(void)
-{
-	int i;
-
-	for (i = 0; i < ARRAY_SIZE(tracer_kmalloc); i++) {
-		struct kprobe *zero = &tracer_kmalloc[i].zero;
-
-		if (!tracer_kmalloc[i].zero_registered)
-			continue;
-		unregister_kprobe(zero);
-		tracer_kmalloc[i].zero_registered = false;
-		if (zero->nmissed)
-			pr_warn("%s: %lu hits inside another probe handler\n",
-				zero->symbol_name, zero->nmissed);
-	}
-
-	for (i = 0; i < ARRAY_SIZE(tracer_tps); i++) {
-		if (tracer_tps[i].tp)
-			tracepoint_probe_unregister(tracer_tps[i].tp,
-						    tracer_tps[i].probe,
-						    tracer_tps[i].data);
-	}
-	tracepoint_synchronize_unregister();
-	for (i = 0; i < ARRAY_SIZE(tracer_tps); i++)
-		tracer_tps[i].tp = NULL;
-}
-
-/*
- * Hook the kmem tracepoints: all of them to count (source=tracepoint), or
- * with @map_only (source=kprobe) the kmalloc ones, to void stale records.
- */
-static int tracer_register_tps(bool map_only)
-{
-	struct tracepoint *tp[ARRAY_SIZE(tracer_tps)];
-	int i, ret;
-
-	/* The probes' prototypes are the ones this kernel's header declares. */
-	BUILD_BUG_ON(!TRACER_TP_PROTO_IS(kfree, tracer_tp_kfree));
-#if TRACER_KMALLOC_TP_HAS_NODE
-	BUILD_BUG_ON(!TRACER_TP_PROTO_IS(kmalloc, tracer_tp_kmalloc_node));
-#else
-	BUILD_BUG_ON(!TRACER_TP_PROTO_IS(kmalloc, tracer_tp_kmalloc));
-	BUILD_BUG_ON(!TRACER_TP_PROTO_IS(kmalloc_node, tracer_tp_kmalloc_node));
-#endif
-
-	for (i = 0; i < ARRAY_SIZE(tracer_tps); i++) {
-		tp[i] = tracer_find_tracepoint(tracer_tps[i].name);
-		if (!tp[i])
-			return -ENOENT;
-	}
-	if (!map_only)
-		tracer_locate_kmalloc();
-	for (i = 0; i < ARRAY_SIZE(tracer_tps); i++) {
-		if (map_only && tracer_tps[i].probe == tracer_tp_kfree)
-			continue;
-		ret = tracepoint_probe_register(tp[i], tracer_tps[i].probe,
-						map_only ? &tracer_tps[i] : NULL);
-		if (ret) {
-			pr_err("cannot hook tracepoint %s: %d\n",
-			       tracer_tps[i].name, ret);
-			tracer_unregister_tps();
-			return ret;
-		}
-		tracer_tps[i].tp = tp[i];
-		tracer_tps[i].data = map_only ? &tracer_tps[i] : NULL;
-	}
-	for (i = 0; i < ARRAY_SIZE(tracer_kmalloc) && !map_only; i++) {
-		struct tracer_kmalloc_probe *kp = &tracer_kmalloc[i];
-
-		if (!tracer_kmalloc_syms[i].any_size)
-			continue;
-		kp->zero.symbol_name = tracer_kmalloc_syms[i].name;
-		kp->zero.pre_handler = tracer_kmalloc_zero_pre;
-		ret = register_kprobe(&kp->zero);
-		if (ret == -ENOENT)	/* not on this kernel */
-			continue;
-		if (ret) {
-			pr_err("cannot probe %s: %d\n",
-			       kp->zero.symbol_name, ret);
-			tracer_unregister_tps();
-			return ret;
-		}
-		kp->zero_registered = true;
-	}
-	return 0;
-}
-
-/* Say which probe missed what: the totals alone do not tell why. */
-static void tracer_report_missed(const char *sym, unsigned long nested,
-				 unsigned long no_instance)
-{
-	if (nested || no_instance)
-		pr_warn("%s: %lu hits inside another probe handler, %lu without a free kretprobe instance\n",
-			sym, nested, no_instance);
-}
-
-void tracer_probes_exit(void)
-{
-	int i;
-
-	for (i = 0; i < ARRAY_SIZE(tracer_kprobes); i++) {
-		struct kprobe *kp = &tracer_kprobes[i].kp;
-
-		if (!tracer_kprobes[i].registered)
-			continue;
-		unregister_kprobe(kp);
-		tracer_kprobes[i].registered = false;
-		tracer_report_missed(kp->symbol_name, kp->nmissed, 0);
-	}
-	for (i = 0; i < ARRAY_SIZE(tracer_kmalloc); i++) {
-		struct kretprobe *rp = &tracer_kmalloc[i].rp;
-
-		if (!tracer_kmalloc[i].registered)
-			continue;
-		unregister_kretprobe(rp);
-		tracer_kmalloc[i].registered = false;
-		tracer_report_missed(rp->kp.symbol_name, rp->kp.nmissed,
-				     rp->nmissed);
-	}
-	tracer_unregister_tps();
-}
-
-int tracer_probes_init(void)
-{
-	int i, ret = -ENOENT;
-
-	if (tracer_source != TRACER_SRC_KPROBE) {
-		ret = tracer_register_tps(false);
-		if (!ret)
-			tracer_source = TRACER_SRC_TP;
-		else if (tracer_source == TRACER_SRC_TP)
-			pr_err("kmem tracepoints unavailable: %d\n", ret);
-	}
-	if (ret && tracer_source != TRACER_SRC_TP) {
-		tracer_source = TRACER_SRC_KPROBE;
-		ret = tracer_register_kmalloc();
-		/* Without the tracepoints, records of kfree_bulk()ed blocks can go stale. */
-		if (!ret && tracer_register_tps(true))
-			pr_info("no kmem:kmalloc tracepoint: records of blocks freed by kfree_rcu() may go stale\n");
-	}
-	if (ret)
-		goto fail;
-	for (i = 0; i < ARRAY_SIZE(tracer_kprobes); i++) {
-		if (i == TRACER_KFREE_KPROBE && tracer_source != TRACER_SRC_KPROBE)
-			continue;
-		ret = register_kprobe(&tracer_kprobes[i].kp);
-		if (ret) {
-			pr_err("cannot probe %s: %d\n",
-			       tracer_kprobes[i].kp.symbol_name, ret);
-			goto fail;
-		}
-		tracer_kprobes[i].registered = true;
-	}
-	return 0;
-fail:
-	tracer_probes_exit();
-	return ret;
-}
-
-/*
- * Events lost for monitored tasks: kmalloc calls that found no free
- * kretprobe instance.  (A task cannot hit a probe while a probe handler
- * runs on its CPU: handlers run with preemption off and call nothing that
- * is probed.)
- */
-unsigned long tracer_probes_missed(void)
-{
-	unsigned long missed = 0;
-	int i;
-
-	for (i = 0; i < ARRAY_SIZE(tracer_kmalloc); i++)
-		missed += tracer_kmalloc[i].rp.nmissed;
-	return missed;
-}
-
-/*
- * Probe hits skipped because they came while another probe handler ran on
- * the same CPU: interrupts (never counted anyway) arriving during a
- * handler.  A kfree among them leaves a stale record in the allocation map
- * until the address is allocated again.
- */
-unsigned long tracer_probes_nested(void)
-{
-	unsigned long nested = 0;
-	int i;
-
-	for (i = 0; i < ARRAY_SIZE(tracer_kprobes); i++)
-		nested += tracer_kprobes[i].kp.nmissed;
-	for (i = 0; i < ARRAY_SIZE(tracer_kmalloc); i++)
-		nested += tracer_kmalloc[i].rp.kp.nmissed +
-			  tracer_kmalloc[i].zero.nmissed;
-	return nested;
-}
-
-/*
- * "kmalloc=__kmalloc,kmalloc_trace kfree=kfree sched=schedule ...
- * map=kmem_cache_free_bulk,tracepoint:kmalloc": every hook, "map" the ones
- * that only keep the allocation map true.
- */
-int tracer_probes_hooked(char *buf, size_t len)
-{
-	static const char * const names[TRACER_NR_COUNTERS] = {
-		[TRACER_KFREE] = "kfree", [TRACER_SCHED] = "sched",
-		[TRACER_UP] = "up", [TRACER_DOWN] = "down",
-		[TRACER_LOCK] = "lock", [TRACER_UNLOCK] = "unlock",
-	};
-	const char *sep = "kmalloc=";
-	int i, n = 0;
-
-	for (i = 0; i < ARRAY_SIZE(tracer_kmalloc); i++) {
-		if (!tracer_kmalloc[i].registered)
-			continue;
-		n += scnprintf(buf + n, len - n, "%s%s", sep,
-			       tracer_kmalloc[i].rp.kp.symbol_name);
-		sep = ",";
-	}
-	if (tracer_source == TRACER_SRC_TP) {
-		n += scnprintf(buf + n, len - n, "kmalloc=tracepoint:kmalloc%s",
-			       TRACER_KMALLOC_TP_HAS_NODE ?
-			       "" : ",tracepoint:kmalloc_node");
-		for (i = 0; i < ARRAY_SIZE(tracer_kmalloc); i++)
-			if (tracer_kmalloc[i].zero_registered)
-				n += scnprintf(buf + n, len - n, ",%s(0)",
-					       tracer_kmalloc[i].zero.symbol_name);
-		n += scnprintf(buf + n, len - n, " kfree=tracepoint:kfree");
-	}
-	for (i = 0; i < ARRAY_SIZE(tracer_kprobes); i++)
-		if (tracer_kprobes[i].registered &&
-		    tracer_kprobes[i].counter < TRACER_NR_COUNTERS)
-			n += scnprintf(buf + n, len - n, " %s=%s",
-				       names[tracer_kprobes[i].counter],
-				       tracer_kprobes[i].kp.symbol_name);
-	sep = " map=";
-	for (i = 0; i < ARRAY_SIZE(tracer_kprobes); i++)
-		if (tracer_kprobes[i].registered &&
-		    tracer_kprobes[i].counter == TRACER_NR_COUNTERS) {
-			n += scnprintf(buf + n, len - n, "%s%s", sep,
-				       tracer_kprobes[i].kp.symbol_name);
-			sep = ",";
-		}
-	for (i = 0; i < ARRAY_SIZE(tracer_tps); i++)
-		if (tracer_tps[i].tp && tracer_tps[i].data) {
-			n += scnprintf(buf + n, len - n, "%stracepoint:%s", sep,
-				       tracer_tps[i].name);
-			sep = ",";
-		}
-	n += scnprintf(buf + n, len - n, "\n");
-	return n;
-}

@@ -15,7 +15,9 @@
 # with a tiny allocation map (map_bits=4: 64 records) and run the tests
 # that need it or change the missed counter (map overflow, a followed fork
 # whose entry cannot be allocated), the map ones with the helper counting
-# the slab allocator's own calls (slab_calls=1); (4) unload and reload it repeatedly
+# the slab allocator's own calls (slab_calls=1); (3b) load it with
+# source=kprobe maxactive=1 and run the test of kmalloc calls that found no
+# kretprobe instance; (4) unload and reload it repeatedly
 # (alternating the event source) while monitored processes, followed
 # short-lived children and a /proc/tracer reader run; the last load has the
 # default map; check the kernel log.
@@ -390,7 +392,16 @@ if [ -z "$SELECT" ]; then
 		"see above" missed_is 6
 	tap_test "rmmod tracer.ko (map_bits=4)" "rmmod failed" tracer_rmmod
 	tap_diag "phase 3 done at $(uptime_s) s"
-
+fi
+# Phase 3b: one kretprobe instance per kmalloc entry point, contended.
+if [ -z "$SELECT" ] || case " $SELECT " in *" kretprobe_missed"*) true ;; *) false ;; esac; then
+	tap_test "insmod tracer.ko source=kprobe maxactive=1" "insmod failed" \
+		tracer_insmod source=kprobe maxactive=1
+	run_c_tests kretprobe_missed_monitored_only
+	tap_test "rmmod tracer.ko (maxactive=1)" "rmmod failed" tracer_rmmod
+	tap_diag "phase 3b done at $(uptime_s) s"
+fi
+if [ -z "$SELECT" ]; then
 	# Phase 4: unload and reload under load.
 	# At the lowest priority: with one CPU online around every insmod and
 	# rmmod, the load would starve them otherwise (20 s a cycle); they
