@@ -39,6 +39,19 @@ struct entry {
 static struct entry *g_tests;
 static int g_ntests;
 
+#define AT_END_MAX	8
+static void (*g_at_end[AT_END_MAX])(pid_t pid);
+static int g_nat_end;
+
+void tt_at_end(void (*fn)(pid_t pid))
+{
+	if (g_nat_end == AT_END_MAX) {
+		fprintf(stderr, "tt_at_end: more than %d\n", AT_END_MAX);
+		exit(2);
+	}
+	g_at_end[g_nat_end++] = fn;
+}
+
 void tt_register(const struct tt_test *t)
 {
 	static int cap;
@@ -154,7 +167,7 @@ static int run_one(const struct tt_test *t)
 	int timeout = t->timeout < 0 ? tt_stress_secs + 120 : t->timeout;
 	double end = now() + timeout;
 	pid_t pid, r;
-	int st = 0, code;
+	int st = 0, code, i;
 
 	memset(g_msg, 0, MSG_MAX);
 	memset(g_skip, 0, SKIP_MAX);
@@ -191,6 +204,8 @@ static int run_one(const struct tt_test *t)
 	kill(-pid, SIGKILL);
 	while (waitpid(-1, NULL, __WALL) > 0 || errno == EINTR)
 		;
+	for (i = 0; i < g_nat_end; i++)
+		g_at_end[i](pid);
 	if (st == -1)
 		return -1;
 	if (WIFSIGNALED(st)) {

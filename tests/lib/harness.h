@@ -43,6 +43,8 @@
 #ifndef TESTS_HARNESS_H
 #define TESTS_HARNESS_H
 
+#include <sys/types.h>
+
 #define TT_ONCE		0x1	/* not with -q: independent of the source */
 #define TT_EXPLICIT	0x2	/* only when named exactly */
 #define TT_LAST		0x4	/* after every other test */
@@ -63,6 +65,13 @@ struct tt_test {
 
 /* Copies *t into the list of tests (called by the macros below). */
 void tt_register(const struct tt_test *t);
+
+/*
+ * fn(pid) runs in the runner after every test, pid the test's process
+ * (gone by then): a test file's clean-up of what a failed test may leave
+ * in the kernel (register it from a constructor; at most 8).
+ */
+void tt_at_end(void (*fn)(pid_t pid));
 
 #define TEST_FLAGS(name, secs, flags)					\
 	static int test_##name(void);					\

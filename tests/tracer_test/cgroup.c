@@ -8,6 +8,7 @@
  * restart); the errors
  */
 
+#include <dirent.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 
@@ -33,6 +34,67 @@ static int cg_make(struct cg *c, const char *name)
 	CHECK(!mkdir(c->dir, 0755) || errno == EEXIST, "mkdir %s: %s", c->dir,
 	      strerror(errno));
 	return 0;
+}
+
+/*
+ * After every test (tt_at_end): the cgroups a test of this file made
+ * (CG_ROOT/tracer-NAME.PID) are no longer monitored and are removed, even
+ * when it failed half-way: a cgroup left monitored would hold the
+ * allocation map's drain off for every later test.  Any process left in
+ * one was in the test's process group, killed already.
+ */
+static void cg_rmtree(const char *dir)
+{
+	char path[512];
+	struct dirent *e;
+	DIR *d = opendir(dir);
+	int i;
+
+	if (d) {
+		while ((e = readdir(d)))
+			if (e->d_type == DT_DIR && e->d_name[0] != '.') {
+				snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+				cg_rmtree(path);
+			}
+		closedir(d);
+	}
+	for (i = 0; i < 50 && rmdir(dir) && errno == EBUSY; i++)
+		msleep(20);	/* killed members still exiting */
+}
+
+static void cg_clean_after(pid_t pid)
+{
+	char suffix[24], dir[512];
+	struct dirent *e;
+	size_t n, ls;
+	DIR *d;
+	int fd;
+
+	snprintf(suffix, sizeof(suffix), ".%d", pid);
+	ls = strlen(suffix);
+	d = opendir(CG_ROOT);
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		n = strlen(e->d_name);
+		if (e->d_type != DT_DIR || strncmp(e->d_name, "tracer-", 7) ||
+		    n <= ls || strcmp(e->d_name + n - ls, suffix))
+			continue;
+		snprintf(dir, sizeof(dir), CG_ROOT "/%s", e->d_name);
+		fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd >= 0) {
+			if (!dev_ioctl(g_tfd, TRACER_REMOVE_CGROUP, fd))
+				diag("clean-up: %s was still monitored", dir);
+			close(fd);
+		}
+		cg_rmtree(dir);
+	}
+	closedir(d);
+}
+
+static void __attribute__((constructor)) cg_clean_register(void)
+{
+	tt_at_end(cg_clean_after);
 }
 
 /* Move process pid into dir (a cgroup directory). */
@@ -417,6 +479,8 @@ TEST(cgroup_restart, 60)
  */
 TEST_ONCE(cgroup_member_while_map_drains, 60)
 {
+	struct proc_row a;
+	struct expect e;
 	struct worker w;
 	struct cg c;
 
@@ -435,8 +499,20 @@ TEST_ONCE(cgroup_member_while_map_drains, 60)
 		return -1;
 	msleep(1200);	/* whatever the drain does, it has done it */
 	race_delay("drain", 0);
-	if (release_measured(&w, 200, 200, 200 * 40,
-			     "blocks kept while the map drained"))
+	/*
+	 * What the drain could lose is kfree_mem.  Since 6.18 freeing 200
+	 * blocks may make the slab allocator kmalloc an empty sheaf of its
+	 * own (7.x: kmalloc +1, 512 bytes, seen once): real calls of the
+	 * worker, not the test's subject, uncounted here.
+	 */
+	if (row_need(w.pid, &a) || release(&w, 200, 0))
+		return -1;
+	expect_zero(&e);
+	e.v[C_KFREE] = 200;
+	e.v[C_KFREE_MEM] = 200 * 40;
+	if (kernel_at_least(6, 18))
+		e.v[C_KMALLOC] = e.v[C_KMALLOC_MEM] = ANY;
+	if (check_since(w.pid, &a, &e, "blocks kept while the map drained"))
 		return -1;
 	CHECK_ERR(cg_req(TRACER_REMOVE_CGROUP, c.dir), 0, "remove");
 	worker_kill(&w);
