@@ -205,7 +205,11 @@ static int tracer_register_kmalloc(void)
 	for (i = 0; i < tracer_nr_kmalloc; i++) {
 		struct tracer_kmalloc_probe *kp = &tracer_kmalloc[i];
 
-		/* First: the kretprobe's handlers then run before its own. */
+		/*
+		 * First: the kretprobe's handlers then run before its own.
+		 * (Alone for a moment, it sees no monitored process: the
+		 * table is empty until the device exists.)
+		 */
 		ret = tracer_register_entry(kp, tracer_kmalloc_witness);
 		if (ret == -ENOENT)
 			continue;
@@ -324,6 +328,11 @@ void tracer_probes_exit(void)
 		tracer_kprobes[i].registered = false;
 		tracer_report_missed(kp->symbol_name, kp->nmissed, 0);
 	}
+	/*
+	 * The witnesses before their kretprobes: alone, a witness would take
+	 * every monitored call for one that found no instance.
+	 */
+	tracer_unregister_entries();
 	for (i = 0; i < tracer_nr_kmalloc; i++) {
 		struct kretprobe *rp = &tracer_kmalloc[i].rp;
 
@@ -334,7 +343,6 @@ void tracer_probes_exit(void)
 		tracer_report_missed(rp->kp.symbol_name, rp->kp.nmissed,
 				     rp->nmissed);
 	}
-	tracer_unregister_entries();
 	tracer_unregister_tps();
 }
 
