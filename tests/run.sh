@@ -283,6 +283,18 @@ reload_cycles() {
 		test "$_cyc_rrc" = 0
 }
 
+# The kernel log after its first $1 lines: every "unloaded;" line says 0
+# events missed.
+unloads_missed_none() {
+	dmesg | tail -n +$(($1 + 1)) | grep 'tracer: unloaded;' >"$TMP/unloads"
+	if grep -v 'unloaded; 0 events missed' "$TMP/unloads" >"$TMP/unloads.bad"; then
+		tap_diag "$(wc -l <"$TMP/unloads.bad") of $(wc -l <"$TMP/unloads") unloads lost events:"
+		sed 's/^/#   /' "$TMP/unloads.bad"
+		return 1
+	fi
+	[ -s "$TMP/unloads" ] || { tap_diag "no unload in the kernel log"; return 1; }
+}
+
 dmesg_clean() {
 	dmesg >"$TMP/dmesg.all"
 	# Only what the kernel said after the boot messages saved at start.
@@ -408,7 +420,12 @@ if [ -z "$SELECT" ]; then
 	# still run, monitored, whenever insmod/rmmod waits.
 	if tracer_insmod && start_hogs -n -f && tracer_rmmod; then
 		tap_ok "hogs with forking children running"
+		_p4_log=$(dmesg | wc -l)
 		reload_cycles
+		# Each unload says how many events of monitored processes were
+		# lost: none, though the hogs worked on through every unload.
+		tap_test "reload cycles: every unload reports 0 events missed" "see above" \
+			unloads_missed_none "$_p4_log"
 		tap_test "hogs survive the reload cycles" "see above" hogs_alive
 		tap_test "insmod tracer.ko with the default map" "insmod failed" tracer_insmod
 		tap_test "default map: 65536 records, empty" "see above" \
