@@ -159,19 +159,11 @@ for id in "${kernels[@]}"; do
 			tail -n 40 "$kout/console.log" | sed "s/^/[$id] /" | tap_indent
 		fi
 		# Kernel splats: an oops ends the VM (oops=panic); warnings and BUGs do not.  A boot
-		# that died before init (TCG, while the kernel patched its own code: no module loaded
-		# yet) was retried and is only noted; the boot that ran the suite is judged, and all
-		# of them when none reached init.
-		nboots=$(grep -c '^=== vm.sh: .* boot [0-9]*/[0-9]*:' "$kout/console.log" || true)
+		# that died before init was retried: noted here, not judged (console_splats).
+		nboots=$(boot_count "$kout/console.log")
 		[ "$vrc" = 2 ] || [ "${nboots:-0}" -le 1 ] ||
 			tap_diag "$id: $((nboots - 1)) earlier boot(s) never reached init and were retried"
-		if [ "$vrc" = 2 ]; then
-			tr -d '\r' <"$kout/console.log"
-		else
-			last_boot "$kout/console.log"
-		fi >"$kout/console.judged"
-		splats=$(grep -nE '^\[ *[0-9]+\.[0-9]+\] .*(WARNING: CPU:|BUG:|Oops|general protection fault|Kernel panic|Call Trace:|UBSAN:|KASAN:)' \
-			"$kout/console.judged" || true)
+		splats=$(console_splats "$kout/console.log" "$vrc")
 		[ -z "$splats" ] || printf '%s\n' "$splats" | head -n 10 | sed "s/^/[$id] /" | tap_indent
 		tap_result "$id: no kernel warning, BUG or oops in the console" \
 			"${splats:+$(printf '%s\n' "$splats" | wc -l) lines, the first ones above}"
@@ -246,6 +238,18 @@ echo "# --- the tests' output library, scripts/tap.sh, in bash and in busybox sh
 t=$(now)
 sub_suite tap-bash "$out/tap-bash.log" bash "$TOP/tests/tap-selftest.sh" bash
 sub_suite tap-busybox "$out/tap-busybox.log" busybox sh "$TOP/tests/tap-selftest.sh" busybox sh
+# The console judge (console_splats): a boot that died before init and was retried is not the
+# suite's; a splat in the boot that ran the suite, or in any boot when none reached init, is.
+con=$out/judge-selftest.console
+printf '%s\r\n' '=== vm.sh: x (r) boot 1/3: qemu' '[    1.498540] Oops: int3: 0000 [#1] PREEMPT SMP NOPTI' \
+	'[    1.501829] Kernel panic - not syncing: Fatal exception in interrupt' \
+	'=== vm.sh: boot 1 ended after 240s (no init, qemu exit 0)' '=== vm.sh: x (r) boot 2/3: qemu' \
+	'[    1.400000] Run /init as init process' 'TRACER-GUEST: init' >"$con"
+tap_eq "console judge: a retried boot's oops before init is not the suite's" \
+	"$(boot_count "$con") $(console_splats "$con" 0 | wc -l)" "2 0"
+tap_eq "console judge: every boot is judged when none reached init" "$(console_splats "$con" 2 | wc -l)" 2
+printf '%s\n' '[   90.000001] WARNING: CPU: 1 PID: 99 at x.c:1 f+0x1/0x2' >>"$con"
+tap_eq "console judge: a warning in the suite's boot is found" "$(console_splats "$con" 1 | cut -d: -f1)" 3
 timed "tap.sh self-test" "$t"
 
 if [ "${TRACER_TOOLS_CHECK:-1}" = 1 ] && [ -x "$TOP/tests/tracerctl/host-check.sh" ]; then

@@ -311,3 +311,21 @@ last_boot() {
 	tr -d '\r' <"$1" | awk '/^=== vm.sh: .* boot [0-9]+\/[0-9]+:/ { n = 0; delete l; next }
 		{ l[n++] = $0 } END { for (i = 0; i < n; i++) print l[i] }'
 }
+
+# boot_count CONSOLE: how many boots vm.sh made in CONSOLE
+boot_count() {
+	grep -c '^=== vm.sh: .* boot [0-9]*/[0-9]*:' "$1" || true
+}
+
+# console_splats CONSOLE VMRC: the kernel's WARNING/BUG/Oops/... lines (numbered) of the boots to
+# judge: the last one, which ran the suite (vm.sh retried the earlier ones, which never reached
+# init: the kernel died patching its own code under TCG, before any module was loaded); every
+# boot when none reached init (VMRC, vm.sh's exit status, 2)
+console_splats() {
+	if [ "$2" = 2 ]; then
+		tr -d '\r' <"$1"
+	else
+		last_boot "$1"
+	fi | grep -nE '^\[ *[0-9]+\.[0-9]+\] .*(WARNING: CPU:|BUG:|Oops|general protection fault|Kernel panic|Call Trace:|UBSAN:|KASAN:)' ||
+		true
+}
