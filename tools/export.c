@@ -112,6 +112,9 @@ static void health(FILE *f, bool loaded, const struct cgtable *cg)
 		  "Processes monitored now.", "monitored", NULL },
 		{ "tracer_missed_events_total", "counter",
 		  "Events the module could not count (tracer(4): missed).", "missed", NULL },
+		{ "tracer_kretprobe_instances_missed_total", "counter",
+		  "kmalloc calls of any process that found no kretprobe instance (source=kprobe; tracer(4): instances_missed).",
+		  "instances_missed", NULL },
 		{ "tracer_map_overflow_total", "counter",
 		  "Allocations not recorded because the allocation map was full: kfree_bytes misses their bytes.",
 		  "map", "overflow" },
@@ -230,15 +233,11 @@ int cmd_export(int argc, char **argv)
 	}
 	if (optind < argc) {
 		warnx_("export: unexpected argument '%s'", argv[optind]);
+		fputs(export_help, stderr);
 		return EXIT_USAGE;
 	}
 	if (!output || !strcmp(output, "-")) {
-		ret = export(stdout, pids);
-		if (fflush(stdout) || ferror(stdout)) {
-			warnx_("write error: %s", strerror(errno));
-			return EXIT_FAILED;
-		}
-		return ret;
+		return stdout_done(export(stdout, pids));
 	}
 	/* A reader never sees half a file: write beside it, then rename. */
 	if (snprintf(tmp, sizeof(tmp), "%s.%d.tmp", output, (int)getpid()) >= (int)sizeof(tmp)) {

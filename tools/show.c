@@ -38,11 +38,7 @@ static const char show_help[] =
 static int shown(int ret)
 {
 	map_warning();
-	if (fflush(stdout) || ferror(stdout)) {
-		warnx_("write error: %s", strerror(errno));
-		return EXIT_FAILED;
-	}
-	return ret;
+	return stdout_done(ret);
 }
 
 int cmd_show(int argc, char **argv)

@@ -47,7 +47,7 @@ int cmd_status(int argc, char **argv)
 	};
 	char version[64] = "", monitored[32] = "", missed[32] = "", map[256] = "";
 	char hooked[4096] = "", maxactive[32] = "", map_bits[32] = "";
-	char nested[32] = "", source[32] = "";
+	char nested[32] = "", source[32] = "", instances[32] = "";
 	char records[32] = "", capacity[32] = "", overflow[32] = "";
 	struct utsname uts;
 	struct stat st;
@@ -86,6 +86,7 @@ int cmd_status(int argc, char **argv)
 		sys_param("maxactive", maxactive, sizeof(maxactive));
 		sys_param("map_bits", map_bits, sizeof(map_bits));
 		sys_param("nested", nested, sizeof(nested));
+		sys_param("instances_missed", instances, sizeof(instances));
 		sys_param("source", source, sizeof(source));
 		kv_get(map, "records", records, sizeof(records));
 		kv_get(map, "capacity", capacity, sizeof(capacity));
@@ -118,6 +119,8 @@ int cmd_status(int argc, char **argv)
 			json_num_or_null(stdout, monitored);
 			printf(", \"missed\": ");
 			json_num_or_null(stdout, missed);
+			printf(", \"instances_missed\": ");
+			json_num_or_null(stdout, instances);
 			printf(", \"nested\": ");
 			json_num_or_null(stdout, nested);
 			printf(",\n \"map\": {\"records\": ");
@@ -161,18 +164,19 @@ int cmd_status(int argc, char **argv)
 			}
 			printf("}\n");
 		} else {
-			printf(" \"monitored\": null, \"missed\": null, \"nested\": null, \"map\": null,"
+			printf(" \"monitored\": null, \"missed\": null, \"instances_missed\": null,"
+			       " \"nested\": null, \"map\": null,"
 			       " \"parameters\": null, \"hooked\": null\n");
 		}
 		printf("}\n");
-		return loaded ? EXIT_OK : EXIT_NOMODULE;
+		return stdout_done(loaded ? EXIT_OK : EXIT_NOMODULE);
 	}
 
 	if (!loaded) {
 		printf("module:     not loaded (try: sudo modprobe tracer)\n");
 		printf("kernel:     %s\n", uts.release);
 		printf("tracerctl:  %s\n", TRACER_VERSION);
-		return EXIT_NOMODULE;
+		return stdout_done(EXIT_NOMODULE);
 	}
 	printf("module:     loaded, version %s", *version ? version : "unknown");
 	if (*version && strcmp(version, TRACER_VERSION))
@@ -195,6 +199,11 @@ int cmd_status(int argc, char **argv)
 	       strcmp(missed, "1") ? "s" : "",
 	       *missed && strcmp(missed, "0") ?
 	       " lost (counts are low: see tracer(4), maxactive)" : "");
+	/* The kretprobe instances exist only with source=kprobe. */
+	if (*instances && !strcmp(source, "kprobe"))
+		printf("instances:  %s kmalloc call%s of any process found no kretprobe instance%s\n",
+		       instances, strcmp(instances, "1") ? "s" : "",
+		       strcmp(instances, "0") ? " (raise maxactive if it grows fast)" : "");
 	if (*nested)
 		printf("nested:     %s probe hit%s in interrupts skipped (never counted anyway)\n",
 		       nested, strcmp(nested, "1") ? "s" : "");
@@ -228,5 +237,5 @@ int cmd_status(int argc, char **argv)
 		if (*label == 'h')
 			printf("hooked:     ?\n");
 	}
-	return EXIT_OK;
+	return stdout_done(EXIT_OK);
 }

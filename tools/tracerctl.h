@@ -84,6 +84,7 @@ int parse_pid(const char *s, pid_t *pid);
 int parse_seconds(const char *s, double *sec);
 int parse_count(const char *s, unsigned long *n);
 int read_file(const char *path, char *buf, size_t size);	/* -> len or -errno */
+int stdout_done(int ret);	/* flush stdout: ret, or EXIT_FAILED on a write error */
 void sanitize_comm(char *s);
 int text_width(const char *s);
 void read_comm(pid_t pid, char *buf, size_t size);

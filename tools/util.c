@@ -88,6 +88,16 @@ int parse_count(const char *s, unsigned long *n)
 	return 0;
 }
 
+/* Output is complete: flush it; a write error (full disk, closed pipe) fails. */
+int stdout_done(int ret)
+{
+	if (fflush(stdout) || ferror(stdout)) {
+		warnx_("write error: %s", strerror(errno));
+		return EXIT_FAILED;
+	}
+	return ret;
+}
+
 /* Read a small file into buf (NUL-terminated, trailing newline removed). */
 int read_file(const char *path, char *buf, size_t size)
 {

@@ -82,12 +82,16 @@ if expect "watch on a narrow terminal" 0 "$PTYRUN" -s 5x20 -d 0.5 -k q "$tmp/pty
 	tap_ok "watch on a 5x20 terminal"
 fi
 expect "status" 0 "$T" status &&
-	same "status: parameters and hooks" \
-		"parameters: source=kprobe maxactive=512 map_bits=14|hooked:     kmalloc  __kmalloc,kmalloc_trace" \
-		"$(grep '^parameters:' "$tmp/out")|$(grep '^hooked:' "$tmp/out")"
+	same "status: parameters, hooks, kretprobe instances missed (source=kprobe)" \
+		"parameters: source=kprobe maxactive=512 map_bits=14|hooked:     kmalloc  __kmalloc,kmalloc_trace|instances:  7 kmalloc calls of any process found no kretprobe instance (raise maxactive if it grows fast)" \
+		"$(grep '^parameters:' "$tmp/out")|$(grep '^hooked:' "$tmp/out")|$(grep '^instances:' "$tmp/out")"
 expect "status --json" 0 "$T" status --json &&
-	same "status --json: hooked lists" '"kmalloc": ["__kmalloc", "kmalloc_trace"]' \
-		"$(grep -o '"kmalloc": \[[^]]*\]' "$tmp/out")"
+	same "status --json: hooked lists, instances_missed" '"kmalloc": ["__kmalloc", "kmalloc_trace"]|"instances_missed": 7' \
+		"$(grep -o '"kmalloc": \[[^]]*\]' "$tmp/out")|$(grep -o '"instances_missed": [0-9]*' "$tmp/out")"
+echo tracepoint >/sys/module/tracer/parameters/source
+expect "status, tracepoint source" 0 "$T" status &&
+	same "status: no instances line with source=tracepoint (no kretprobes)" "" "$(grep '^instances:' "$tmp/out")"
+echo kprobe >/sys/module/tracer/parameters/source
 expect "show --by cgroup" 0 "$T" show --by cgroup -h &&
 	same "show --by cgroup: the totals, unescaped paths, human sizes" \
 "CGROUP                                   PROCS      kmalloc        kfree  kmalloc_mem    kfree_mem        sched           up         down         lock       unlock
@@ -103,8 +107,8 @@ expect "show --by cgroup --csv" 0 "$T" show --by cgroup --csv &&
 expect "show --by bogus" 2 "$T" show --by bogus && tap_ok "show --by bogus: usage error"
 expect "export" 0 "$T" export &&
 	same "export: a cgroup's counter, labelled by cgroup and unit" \
-		'tracer_module_loaded 1|tracer_monitored_cgroups 2|tracer_kmalloc_calls_total{cgroup="/system.slice/nginx.service",unit="nginx.service"} 100|tracer_kfree_bytes_total{cgroup="/user.slice/with space"} 320' \
-		"$(grep -E '^tracer_kmalloc_calls_total\{cgroup="/system|^tracer_kfree_bytes_total\{cgroup="/user|^tracer_module_loaded|^tracer_monitored_cgroups' "$tmp/out" | tr '\n' '|' | sed 's/|$//')"
+		'tracer_module_loaded 1|tracer_kretprobe_instances_missed_total 7|tracer_monitored_cgroups 2|tracer_kmalloc_calls_total{cgroup="/system.slice/nginx.service",unit="nginx.service"} 100|tracer_kfree_bytes_total{cgroup="/user.slice/with space"} 320' \
+		"$(grep -E '^tracer_kmalloc_calls_total\{cgroup="/system|^tracer_kfree_bytes_total\{cgroup="/user|^tracer_module_loaded|^tracer_monitored_cgroups|^tracer_kretprobe_instances_missed_total' "$tmp/out" | tr '\n' '|' | sed 's/|$//')"
 if [ -n "${PROMTOOL:-}" ]; then
 	cp "$tmp/out" "$tmp/prom"
 	if "$PROMTOOL" check metrics <"$tmp/prom" >"$tmp/err" 2>&1; then
@@ -173,6 +177,16 @@ cp "$tmp/map" /sys/module/tracer/parameters/map
 expect "show --by cgroup to a full disk" 1 bash -c '"$0" show --by cgroup >/dev/full' "$T" &&
 	same "show --by cgroup: a write error fails" "tracerctl: write error: No space left on device" \
 	"$(cat "$tmp/err")"
+expect "status to a full disk" 1 bash -c '"$0" status >/dev/full' "$T" &&
+	same "status: a write error fails" "tracerctl: write error: No space left on device" \
+	"$(cat "$tmp/err")"
+expect "status --json to a full disk" 1 bash -c '"$0" status --json >/dev/full' "$T" &&
+	tap_ok "status --json: a write error fails"
+expect "export to a full disk" 1 bash -c '"$0" export >/dev/full' "$T" &&
+	tap_ok "export: a write error fails"
+expect "export with an argument" 2 "$T" export extra &&
+	same "export ARG: the error, then the usage" "tracerctl: export: unexpected argument 'extra'|Usage: tracerctl export [--pids] [-o FILE]" \
+	"$(head -n 2 "$tmp/err" | tr '\n' '|' | sed 's/|$//')"
 printf 'PID kmalloc kfree kmalloc_mem kfree_mem sched up down lock unlock\n' >/proc/tracer
 expect "empty table" 0 "$T" show --json && same "show --json, no process" '{"processes": []}' "$(cat "$tmp/out")"
 expect "empty table, watch" 0 "$T" watch -n 0.1 -c 1 && tap_ok "watch, no process"

@@ -57,6 +57,7 @@ echo 0.1.0 >"$t/sys/tracer/version"
 	cd "$t/sys/tracer/parameters"
 	echo 3 >monitored
 	echo 0 >missed
+	echo 7 >instances_missed
 	echo 5 >nested
 	echo "records=12 capacity=65536 overflow=0" >map
 	echo "kmalloc=__kmalloc,kmalloc_trace kfree=kfree sched=schedule up=up down=down_interruptible lock=mutex_lock unlock=mutex_unlock" >hooked

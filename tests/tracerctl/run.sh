@@ -272,6 +272,8 @@ test_status() {
 	want_in "$TMP/out" '"loaded": true' "not loaded true"
 	want_in "$TMP/out" "\"version\": \"$_v\"" "no version"
 	want_in "$TMP/out" "\"monitored\": $_m," "monitored is not $_m"
+	_i=$(cat /sys/module/tracer/parameters/instances_missed)
+	want_in "$TMP/out" "\"instances_missed\": $_i," "instances_missed is not $_i"
 	want_in "$TMP/out" '"kmalloc": ["' "no hooked kmalloc list"
 	[ -z "$_e" ] || show_files "$TMP/out"
 	tap_result "status --json" "${_e#; }"
