@@ -50,6 +50,8 @@ static const char * const tracer_race_names[TRACER_NR_RACES] = {
 };
 
 static unsigned int tracer_race_ms[TRACER_NR_RACES];
+/* Tasks in the delay now: a test starts the other side of a race then. */
+static atomic_t tracer_race_waiting[TRACER_NR_RACES];
 
 void tracer_race_delay(enum tracer_race where)
 {
@@ -57,10 +59,12 @@ void tracer_race_delay(enum tracer_race where)
 
 	if (!ms)
 		return;
+	atomic_inc(&tracer_race_waiting[where]);
 	if (where == TRACER_RACE_ADD_LINK)
 		mdelay(ms);		/* a spinlock is held */
 	else
 		msleep(ms);
+	atomic_dec(&tracer_race_waiting[where]);
 }
 
 static int tracer_race_set(const char *val, const struct kernel_param *kp)
@@ -83,8 +87,9 @@ static int tracer_race_get(char *buf, const struct kernel_param *kp)
 	int i, n = 0;
 
 	for (i = 0; i < TRACER_NR_RACES; i++)
-		n += sysfs_emit_at(buf, n, "%s%s %u", i ? ", " : "",
-				   tracer_race_names[i], tracer_race_ms[i]);
+		n += sysfs_emit_at(buf, n, "%s%s %u %d", i ? ", " : "",
+				   tracer_race_names[i], tracer_race_ms[i],
+				   atomic_read(&tracer_race_waiting[i]));
 	return n + sysfs_emit_at(buf, n, "\n");
 }
 
@@ -95,7 +100,7 @@ static const struct kernel_param_ops tracer_race_ops = {
 
 module_param_cb(race_delay, &tracer_race_ops, NULL, 0600);
 MODULE_PARM_DESC(race_delay,
-		 "debug build: \"<place> <ms>\" delays every pass through a place (add_checked, add_link, drain), to widen race windows in tests");
+		 "debug build: \"<place> <ms>\" delays every pass through a place (add_checked, add_link, drain), to widen race windows in tests; reads \"<place> <ms> <tasks waiting there now>\" for each");
 
 /* Run at load, before the probes: 0 or -EINVAL (the load fails). */
 int __init tracer_selftests(void)

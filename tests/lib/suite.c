@@ -197,3 +197,21 @@ int race_delay(const char *where, int ms)
 	      buf, strerror(errno));
 	return 0;
 }
+
+int race_waiting(const char *where, int timeout_ms)
+{
+	char buf[256], *p;
+	size_t len = strlen(where);
+	int t, ms, n;
+
+	for (t = 0; t <= timeout_ms; t += 2) {
+		if (read_file(RACE_DELAY_PATH, buf, sizeof(buf)) <= 0)
+			return -1;
+		for (p = buf; (p = strstr(p, where)); p += len)
+			if ((p == buf || p[-1] == ' ') && p[len] == ' ' &&
+			    sscanf(p + len, "%d %d", &ms, &n) == 2 && n > 0)
+				return 1;
+		msleep(2);
+	}
+	return 0;
+}

@@ -103,6 +103,10 @@ int kmsg_find(int fd, const char *needle);
 /* Debug build: every pass through place where waits ms (0: no more). */
 #define RACE_DELAY_PATH	PARAM_DIR "race_delay"
 int race_delay(const char *where, int ms);
+/* 1 once a task waits in @where's delay (within @timeout_ms), 0 if none
+ * did, -1 on error.
+ */
+int race_waiting(const char *where, int timeout_ms);
 
 /* ------------------------------------------------------------------ */
 /* rows.c: rows of /proc/tracer, expected deltas                      */

@@ -564,7 +564,6 @@ TEST_ONCE(perm_proc_rows_by_ptrace, 60)
 struct suid_race {
 	char node[64];
 	pid_t target;
-	int go;			/* write end: the target execs */
 };
 
 static int suid_add(void *arg)
@@ -574,7 +573,6 @@ static int suid_add(void *arg)
 
 	if (fd < 0)
 		return -1;
-	CHECK(write(r->go, "x", 1) == 1, "write: %s", strerror(errno));
 	err = dev_ioctl(fd, TRACER_ADD_PROCESS, (unsigned int)r->target);
 	close(fd);
 	CHECK(err == 0 || err == EPERM, "add racing a set-user-ID exec: %s",
@@ -605,7 +603,8 @@ TEST_ONCE(perm_setuid_exec_race, 60)
 	char self[256], prog[512], *slash;
 	struct suid_race r;
 	struct perm_ctx c;
-	int pfd[2], ret;
+	int pfd[2], ret, st;
+	pid_t starter;
 	ssize_t n;
 
 	if (access(RACE_DELAY_PATH, F_OK))
@@ -638,13 +637,30 @@ TEST_ONCE(perm_setuid_exec_race, 60)
 		_exit(1);
 	}
 	close(pfd[0]);
-	r.go = pfd[1];
-	if (race_delay("add_checked", 300))
+	if (race_delay("add_checked", 1000))
 		return -1;
+	/*
+	 * The exec starts once the add has checked the target and waits
+	 * (1 s) before linking: without the exec lock it ends in that window
+	 * whatever the load; with it, it waits for the link.
+	 */
+	fflush(stdout);
+	starter = fork();
+	CHECK(starter >= 0, "fork");
+	if (starter == 0)
+		_exit(race_waiting("add_checked", 10000) != 1 ||
+		      write(pfd[1], "x", 1) != 1);
+	close(pfd[1]);
 	ret = as_ids(&ids_nobody, NULL, suid_add, &r);
 	race_delay("add_checked", 0);
-	close(pfd[1]);
+	st = -1;
+	waitpid(starter, &st, 0);
 	perm_cleanup(&c);
+	if (!ret && st) {
+		failf("the add never waited in add_checked (starter status %#x)",
+		      st);
+		ret = -1;
+	}
 	if (ret) {
 		unlink(SUID_PROG);
 		return ret;
