@@ -10,10 +10,11 @@
  * a table, picked by two hashes, so a lookup reads at most two cache lines
  * per table.
  *
- * The map grows: when the newest table is a quarter full, a worker (never
- * a probe) adds a table twice its size, up to map_max_bits.  (Two choices
+ * The map grows: when it is a quarter full, a worker (never a probe) adds
+ * a table twice the size of the newest, up to map_max_bits.  (Two choices
  * of four slots start to lose records past about half full: the new table
- * must be there before.)  Tables are only
+ * must be there before.)  New records go to the newest table with room.
+ * Tables are only
  * added while anything is monitored and go when nothing is any more: the
  * drain worker, which first waits for every probe that may still use them
  * (an RCU grace period: probes run with preemption off), empties the map
@@ -63,7 +64,6 @@ struct tracer_map_table {
 	struct tracer_map_bucket *bucket;
 	atomic_t *used;			/* records in each bucket */
 	unsigned int bits;
-	atomic_long_t nr;		/* records in the table */
 };
 
 /* tracer_map[0 .. tracer_map_tables - 1] are in use; the newest is last. */
@@ -71,6 +71,8 @@ static struct tracer_map_table tracer_map[TRACER_MAP_TABLES];
 static unsigned int tracer_map_tables;
 static unsigned int tracer_map_max_bits;
 atomic_long_t tracer_map_nr = ATOMIC_LONG_INIT(0);
+/* Records at which to grow: a quarter of the capacity (none at the cap). */
+static unsigned long tracer_map_grow_at;
 static atomic_long_t tracer_map_nr_overflow = ATOMIC_LONG_INIT(0);
 
 static unsigned long tracer_map_state;
@@ -105,23 +107,34 @@ static unsigned int tracer_map_nr_tables(void)
 
 NOKPROBE_SYMBOL(tracer_map_nr_tables);
 
-/* Record @addr in table @t if one of its two buckets has room. */
+/*
+ * Record @addr in table @t if one of its two buckets has room, or give
+ * the record of @addr there, left by a free the probes did not see, the
+ * new size: true, or false if there was neither.  (Nobody else removes
+ * that record meanwhile: the block is the caller's now.)
+ */
 static bool tracer_map_insert_in(struct tracer_map_table *t,
 				 unsigned long addr, size_t size)
 {
 	struct tracer_map_bucket *b[2];
 	struct tracer_map_slot *s;
 	int empty[2] = { 0, 0 };
-	unsigned long h[2];
+	unsigned long h[2], a;
 	int i, j, k;
 
 	tracer_map_buckets(t, addr, h);
 	b[0] = &t->bucket[h[0]];
 	b[1] = &t->bucket[h[1]];
-	for (i = 0; i < 2; i++)
-		for (j = 0; j < TRACER_MAP_WAYS; j++)
-			empty[i] += READ_ONCE(b[i]->slot[j].addr) ==
-				    TRACER_SLOT_EMPTY;
+	for (i = 0; i < 2; i++) {
+		for (j = 0; j < TRACER_MAP_WAYS; j++) {
+			a = READ_ONCE(b[i]->slot[j].addr);
+			if (a == addr) {
+				WRITE_ONCE(b[i]->slot[j].size, size);
+				return true;
+			}
+			empty[i] += a == TRACER_SLOT_EMPTY;
+		}
+	}
 
 	/* The emptier bucket first: it keeps both lightly loaded. */
 	for (k = 0; k < 2; k++) {
@@ -136,7 +149,6 @@ static bool tracer_map_insert_in(struct tracer_map_table *t,
 			atomic_inc(&t->used[h[i]]);
 			/* Publish the address after the size (pairs with remove). */
 			smp_store_release(&s->addr, addr);
-			atomic_long_inc(&t->nr);
 			atomic_long_inc(&tracer_map_nr);
 			return true;
 		}
@@ -168,7 +180,6 @@ static size_t tracer_map_remove_in(struct tracer_map_table *t,
 			if (cmpxchg(&s->addr, addr, TRACER_SLOT_EMPTY) != addr)
 				return 0;
 			atomic_dec(&t->used[h[i]]);
-			atomic_long_dec(&t->nr);
 			atomic_long_dec(&tracer_map_nr);
 			return size;
 		}
@@ -202,21 +213,25 @@ NOKPROBE_SYMBOL(tracer_map_remove);
 void tracer_map_insert(const void *ptr, size_t size)
 {
 	unsigned long addr = (unsigned long)ptr;
-	unsigned int i, n = tracer_map_nr_tables();
-	struct tracer_map_table *t = &tracer_map[n - 1];
+	unsigned int i;
 	bool done = false;
 
-	/* A record left by a free the probes did not see goes first. */
-	tracer_map_remove(ptr);
-	for (i = n; i-- > 0 && !done;)
-		done = tracer_map_insert_in(&tracer_map[i], addr, size);
-	if (!done) {
+	/*
+	 * The newest table with room, which also finds a record of @addr
+	 * left there or in a newer table by a free the probes did not see.
+	 */
+	for (i = tracer_map_nr_tables(); i > 0 && !done; i--)
+		done = tracer_map_insert_in(&tracer_map[i - 1], addr, size);
+	/* Such a record in an older table goes. */
+	while (i > 0)
+		tracer_map_remove_in(&tracer_map[--i], addr);
+	if (unlikely(!done)) {
 		atomic_long_inc(&tracer_map_nr_overflow);
 		set_bit(TRACER_MAP_LOST, &tracer_map_state);
 	}
-	/* The newest table a quarter full, or none had room: grow. */
-	if ((!done ||
-	     atomic_long_read(&t->nr) >= (TRACER_MAP_WAYS << t->bits) / 4) &&
+	/* A quarter full, or no table had room: grow. */
+	if (unlikely(!done || atomic_long_read(&tracer_map_nr) >=
+			      READ_ONCE(tracer_map_grow_at)) &&
 	    !test_and_set_bit(TRACER_MAP_GROWING, &tracer_map_state))
 		queue_work(system_unbound_wq, &tracer_map_grow_work);
 }
@@ -236,7 +251,6 @@ static int tracer_map_table_alloc(struct tracer_map_table *t,
 		return -ENOMEM;
 	}
 	t->bits = bits;
-	atomic_long_set(&t->nr, 0);
 	return 0;
 }
 
@@ -248,12 +262,17 @@ static void tracer_map_table_free(struct tracer_map_table *t)
 	t->used = NULL;
 }
 
+/* Grow at a quarter of the capacity the probes see now (map mutex held). */
+static void tracer_map_set_grow_at(void)
+{
+	WRITE_ONCE(tracer_map_grow_at, tracer_map_capacity() / 4);
+}
+
 /* Add a table twice the size of the newest, unless that one is the cap. */
 static void tracer_map_grow(struct work_struct *work)
 {
 	struct tracer_map_table *last;
 	unsigned int n;
-
 	bool lost;
 
 	mutex_lock(&tracer_map_mutex);
@@ -261,11 +280,12 @@ static void tracer_map_grow(struct work_struct *work)
 	lost = test_and_clear_bit(TRACER_MAP_LOST, &tracer_map_state);
 	n = tracer_map_tables;
 	last = &tracer_map[n - 1];
-	if (atomic_long_read(&last->nr) < (TRACER_MAP_WAYS << last->bits) / 4 &&
-	    !lost)
+	if (atomic_long_read(&tracer_map_nr) < tracer_map_grow_at && !lost)
 		goto out;
 	if (last->bits >= tracer_map_max_bits ||
 	    tracer_map_table_alloc(&tracer_map[n], last->bits + 1)) {
+		/* Only a lost record brings the worker back now. */
+		WRITE_ONCE(tracer_map_grow_at, ULONG_MAX);
 		if (lost && !test_and_set_bit(TRACER_MAP_FULL, &tracer_map_state))
 			pr_warn("allocation map full at %lu records (map_max_bits=%u): kfree_mem undercounts; load the module with a larger map_max_bits\n",
 				tracer_map_capacity(), tracer_map_max_bits);
@@ -273,10 +293,29 @@ static void tracer_map_grow(struct work_struct *work)
 	}
 	/* The probes see the new table only once it is all zeroes. */
 	smp_store_release(&tracer_map_tables, n + 1);
+	tracer_map_set_grow_at();
 	pr_debug("allocation map grown to %lu records\n",
 		 tracer_map_capacity());
 out:
 	mutex_unlock(&tracer_map_mutex);
+}
+
+/* Take every record out of @t. */
+static void tracer_map_table_empty(struct tracer_map_table *t)
+{
+	unsigned long a;
+	unsigned int b, j;
+
+	for (b = 0; b < (1U << t->bits) && tracer_map_live(); b++) {
+		for (j = 0; j < TRACER_MAP_WAYS; j++) {
+			/* Published addresses only (see insert). */
+			a = smp_load_acquire(&t->bucket[b].slot[j].addr);
+			if (a > TRACER_SLOT_BUSY)
+				tracer_map_remove_in(t, a);
+		}
+		if (!(b % 4096))
+			cond_resched();
+	}
 }
 
 /*
@@ -288,42 +327,24 @@ out:
  */
 void tracer_map_drain(void)
 {
-	struct tracer_map_table *t;
-	unsigned int i, n, b, j;
+	unsigned int i, n;
 
 	lockdep_assert_held(&tracer_map_mutex);
 	/* No probe still holds a process it found before the last left. */
 	synchronize_rcu();
 	n = tracer_map_tables;
-	for (i = 0; i < n; i++) {
-		t = &tracer_map[i];
-		for (b = 0; b < (1U << t->bits) && atomic_long_read(&t->nr);
-		     b++) {
-			for (j = 0; j < TRACER_MAP_WAYS; j++) {
-				unsigned long a;
-
-				/* Published addresses only (see insert). */
-				a = smp_load_acquire(&t->bucket[b].slot[j].addr);
-
-				if (a > TRACER_SLOT_BUSY)
-					tracer_map_remove_in(t, a);
-			}
-			if (!(b % 4096))
-				cond_resched();
-		}
+	if (n > 1) {
+		/* Pairs with tracer_map_nr_tables(). */
+		smp_store_release(&tracer_map_tables, 1);
+		/* Every probe that read the old count is done with the tables. */
+		synchronize_rcu();
 	}
-	if (n == 1)
-		return;
-	/* Pairs with tracer_map_nr_tables(). */
-	smp_store_release(&tracer_map_tables, 1);
-	/* Every probe that read the old count is done with the tables. */
-	synchronize_rcu();
-	for (i = 1; i < n; i++) {
-		/* A kfree_bulk of a record may have raced with the drain. */
-		atomic_long_sub(atomic_long_read(&tracer_map[i].nr),
-				&tracer_map_nr);
+	/* The first table's records may still leave by a kfree meanwhile. */
+	for (i = 0; i < n; i++)
+		tracer_map_table_empty(&tracer_map[i]);
+	for (i = 1; i < n; i++)
 		tracer_map_table_free(&tracer_map[i]);
-	}
+	tracer_map_set_grow_at();
 	clear_bit(TRACER_MAP_FULL, &tracer_map_state);
 }
 
@@ -356,6 +377,7 @@ int tracer_map_init(unsigned int bits, unsigned int max_bits)
 	if (ret)
 		return ret;
 	tracer_map_tables = 1;
+	tracer_map_set_grow_at();
 	return 0;
 }
 

@@ -204,6 +204,21 @@ static inline void tracer_count(struct tracer_proc *p, enum tracer_counter c,
 		this_cpu_add(cg->counts->v[c], v);
 }
 
+/* Count a call @c that moved @bytes (counter @mem), as tracer_count(). */
+static inline void tracer_count_mem(struct tracer_proc *p,
+				    enum tracer_counter c,
+				    enum tracer_counter mem, s64 bytes)
+{
+	struct tracer_cgroup *cg = READ_ONCE(p->cg);
+
+	atomic64_inc(&p->count[c]);
+	atomic64_add(bytes, &p->count[mem]);
+	if (cg) {
+		this_cpu_inc(cg->counts->v[c]);
+		this_cpu_add(cg->counts->v[mem], bytes);
+	}
+}
+
 /* allocmap.c */
 int tracer_map_init(unsigned int bits, unsigned int max_bits);
 void tracer_map_exit(void);

@@ -140,9 +140,8 @@ static bool tracer_account_kmalloc(const void *ptr, size_t size)
 	p = tracer_proc_current();
 	if (p) {
 		/* A failed kmalloc is a call, but allocated nothing. */
-		tracer_count(p, TRACER_KMALLOC, 1);
-		if (ptr)
-			tracer_count(p, TRACER_KMALLOC_MEM, size);
+		tracer_count_mem(p, TRACER_KMALLOC, TRACER_KMALLOC_MEM,
+				 ptr ? size : 0);
 		if (!ZERO_OR_NULL_PTR(ptr))
 			tracer_map_insert(ptr, size);
 	}
@@ -164,10 +163,8 @@ static noinline void tracer_kfree_slow(const void *ptr)
 		return;
 	rcu_read_lock_sched_notrace();
 	p = tracer_proc_current();
-	if (p) {
-		tracer_count(p, TRACER_KFREE, 1);
-		tracer_count(p, TRACER_KFREE_MEM, size);
-	}
+	if (p)
+		tracer_count_mem(p, TRACER_KFREE, TRACER_KFREE_MEM, size);
 	rcu_read_unlock_sched_notrace();
 }
 
