@@ -37,6 +37,7 @@
 #include <linux/bitops.h>
 #include <linux/cache.h>
 #include <linux/hash.h>
+#include <linux/kernel.h>
 #include <linux/kprobes.h>
 #include <linux/mutex.h>
 #include <linux/printk.h>
@@ -87,107 +88,131 @@ static void tracer_map_grow(struct work_struct *work);
 static DECLARE_WORK(tracer_map_grow_work, tracer_map_grow);
 
 /* The two buckets of @t where @addr may live, as indices. */
-static void tracer_map_buckets(const struct tracer_map_table *t,
-			       unsigned long addr, unsigned long h[2])
+static __always_inline void
+tracer_map_buckets(const struct tracer_map_table *t, unsigned long addr,
+		   unsigned long *h0, unsigned long *h1)
 {
-	h[0] = hash_long(addr, t->bits);
-	h[1] = hash_long(ror64(addr, 29) ^ addr, t->bits);
-	if (h[1] == h[0])
-		h[1] ^= 1;
+	*h0 = hash_long(addr, t->bits);
+	*h1 = hash_long(ror64(addr, 29) ^ addr, t->bits);
+	if (*h1 == *h0)
+		*h1 ^= 1;
 }
 
-NOKPROBE_SYMBOL(tracer_map_buckets);
-
 /* How many tables the probes may use now (pairs with tracer_map_grow()). */
-static unsigned int tracer_map_nr_tables(void)
+static __always_inline unsigned int tracer_map_nr_tables(void)
 {
 	/* Pairs with the release in tracer_map_grow(): tables come zeroed. */
 	return smp_load_acquire(&tracer_map_tables);
 }
 
-NOKPROBE_SYMBOL(tracer_map_nr_tables);
-
 /*
- * Record @addr in table @t if one of its two buckets has room, or give
- * the record of @addr there, left by a free the probes did not see, the
- * new size: true, or false if there was neither.  (Nobody else removes
- * that record meanwhile: the block is the caller's now.)
+ * The empty slots of bucket @b, or -1 if it holds a record of @addr, left
+ * by a free the probes did not see: that record takes @size.  (Nobody else
+ * removes it meanwhile: the block is the caller's now.)
  */
-static bool tracer_map_insert_in(struct tracer_map_table *t,
-				 unsigned long addr, size_t size)
+static __always_inline int tracer_map_scan(struct tracer_map_bucket *b,
+					   unsigned long addr, size_t size)
 {
-	struct tracer_map_bucket *b[2];
-	struct tracer_map_slot *s;
-	int empty[2] = { 0, 0 };
-	unsigned long h[2], a;
-	int i, j, k;
+	unsigned long a;
+	int j, empty = 0;
 
-	tracer_map_buckets(t, addr, h);
-	b[0] = &t->bucket[h[0]];
-	b[1] = &t->bucket[h[1]];
-	for (i = 0; i < 2; i++) {
-		for (j = 0; j < TRACER_MAP_WAYS; j++) {
-			a = READ_ONCE(b[i]->slot[j].addr);
-			if (a == addr) {
-				WRITE_ONCE(b[i]->slot[j].size, size);
-				return true;
-			}
-			empty[i] += a == TRACER_SLOT_EMPTY;
+	for (j = 0; j < TRACER_MAP_WAYS; j++) {
+		a = READ_ONCE(b->slot[j].addr);
+		if (a == addr) {
+			WRITE_ONCE(b->slot[j].size, size);
+			return -1;
 		}
+		empty += a == TRACER_SLOT_EMPTY;
 	}
+	return empty;
+}
 
-	/* The emptier bucket first: it keeps both lightly loaded. */
-	for (k = 0; k < 2; k++) {
-		i = (empty[1] > empty[0]) ^ k;
-		for (j = 0; j < TRACER_MAP_WAYS; j++) {
-			s = &b[i]->slot[j];
-			if (READ_ONCE(s->addr) != TRACER_SLOT_EMPTY ||
-			    cmpxchg(&s->addr, TRACER_SLOT_EMPTY,
-				    TRACER_SLOT_BUSY) != TRACER_SLOT_EMPTY)
-				continue;
-			WRITE_ONCE(s->size, size);
-			atomic_inc(&t->used[h[i]]);
-			/* Publish the address after the size (pairs with remove). */
-			smp_store_release(&s->addr, addr);
-			atomic_long_inc(&tracer_map_nr);
-			return true;
-		}
+/* Record @addr in bucket @h of @t if it has room. */
+static __always_inline bool tracer_map_claim(struct tracer_map_table *t,
+					     unsigned long h,
+					     unsigned long addr, size_t size)
+{
+	struct tracer_map_slot *s;
+	int j;
+
+	for (j = 0; j < TRACER_MAP_WAYS; j++) {
+		s = &t->bucket[h].slot[j];
+		if (READ_ONCE(s->addr) != TRACER_SLOT_EMPTY ||
+		    cmpxchg(&s->addr, TRACER_SLOT_EMPTY,
+			    TRACER_SLOT_BUSY) != TRACER_SLOT_EMPTY)
+			continue;
+		WRITE_ONCE(s->size, size);
+		atomic_inc(&t->used[h]);
+		/* Publish the address after the size (pairs with remove). */
+		smp_store_release(&s->addr, addr);
+		atomic_long_inc(&tracer_map_nr);
+		return true;
 	}
 	return false;
 }
 
-NOKPROBE_SYMBOL(tracer_map_insert_in);
+/*
+ * Record @addr in table @t if one of its two buckets has room, or find
+ * its stale record there (tracer_map_scan()): true, or false if neither.
+ */
+static __always_inline bool
+tracer_map_insert_in(struct tracer_map_table *t, unsigned long addr, size_t size)
+{
+	unsigned long h0, h1;
+	int e0, e1;
 
-/* Take @addr's record out of table @t: its size, or 0. */
-static size_t tracer_map_remove_in(struct tracer_map_table *t,
-				   unsigned long addr)
+	tracer_map_buckets(t, addr, &h0, &h1);
+	e0 = tracer_map_scan(&t->bucket[h0], addr, size);
+	if (e0 < 0)
+		return true;
+	e1 = tracer_map_scan(&t->bucket[h1], addr, size);
+	if (e1 < 0)
+		return true;
+	/* The emptier bucket first: it keeps both lightly loaded. */
+	if (e1 > e0)
+		swap(h0, h1);
+	return tracer_map_claim(t, h0, addr, size) ||
+	       tracer_map_claim(t, h1, addr, size);
+}
+
+/* Take @addr's record out of bucket @h of @t: its size, or 0. */
+static __always_inline size_t tracer_map_take(struct tracer_map_table *t,
+					      unsigned long h,
+					      unsigned long addr)
 {
 	struct tracer_map_slot *s;
-	unsigned long h[2];
 	size_t size;
-	int i, j;
+	int j;
 
-	tracer_map_buckets(t, addr, h);
-	if (!atomic_read(&t->used[h[0]]) && !atomic_read(&t->used[h[1]]))
-		return 0;
-	for (i = 0; i < 2; i++) {
-		for (j = 0; j < TRACER_MAP_WAYS; j++) {
-			s = &t->bucket[h[i]].slot[j];
-			/* Read the size only after the address (see insert). */
-			if (smp_load_acquire(&s->addr) != addr)
-				continue;
-			size = READ_ONCE(s->size);
-			if (cmpxchg(&s->addr, addr, TRACER_SLOT_EMPTY) != addr)
-				return 0;
-			atomic_dec(&t->used[h[i]]);
-			atomic_long_dec(&tracer_map_nr);
-			return size;
-		}
+	for (j = 0; j < TRACER_MAP_WAYS; j++) {
+		s = &t->bucket[h].slot[j];
+		/* Read the size only after the address (see claim). */
+		if (smp_load_acquire(&s->addr) != addr)
+			continue;
+		size = READ_ONCE(s->size);
+		if (cmpxchg(&s->addr, addr, TRACER_SLOT_EMPTY) != addr)
+			return 0;
+		atomic_dec(&t->used[h]);
+		atomic_long_dec(&tracer_map_nr);
+		return size;
 	}
 	return 0;
 }
 
-NOKPROBE_SYMBOL(tracer_map_remove_in);
+/* Take @addr's record out of table @t: its size, or 0. */
+static __always_inline size_t
+tracer_map_remove_in(struct tracer_map_table *t, unsigned long addr)
+{
+	unsigned long h0, h1;
+	size_t size = 0;
+
+	tracer_map_buckets(t, addr, &h0, &h1);
+	if (atomic_read(&t->used[h0]))
+		size = tracer_map_take(t, h0, addr);
+	if (!size && atomic_read(&t->used[h1]))
+		size = tracer_map_take(t, h1, addr);
+	return size;
+}
 
 /*
  * Take the record of @ptr out of the map: the size it recorded, or 0 if

@@ -109,7 +109,6 @@ void tracer_procs_exit(void);
 int tracer_procs_add(pid_t nr, u32 flags, struct tracer_session *s);
 int tracer_procs_remove(pid_t nr);
 unsigned long tracer_procs_missed(void);
-struct tracer_proc *tracer_proc_find(struct pid *tgid);
 /* May sleep; takes RCU itself. */
 void tracer_procs_for_each(void (*fn)(struct tracer_proc *p, void *arg),
 			   void *arg);
@@ -185,6 +184,24 @@ static __always_inline bool tracer_maybe_tgid(pid_t tgid)
 static __always_inline bool tracer_maybe_current(void)
 {
 	return tracer_maybe_tgid(current->tgid);
+}
+
+/* The table of monitored processes (procs.c), keyed by TGID struct pid. */
+#define TRACER_PROCS_BITS	14
+extern struct hlist_head tracer_procs[1 << TRACER_PROCS_BITS];
+
+/*
+ * The row of thread group @tgid, or NULL.  Caller holds RCU.  Inline: the
+ * probes look a row up for every event of a monitored process.
+ */
+static __always_inline struct tracer_proc *tracer_proc_find(struct pid *tgid)
+{
+	struct tracer_proc *p;
+
+	hash_for_each_possible_rcu(tracer_procs, p, node, (unsigned long)tgid)
+		if (p->pid == tgid)
+			return p;
+	return NULL;
 }
 
 /* The monitored process current belongs to, or NULL.  Caller holds RCU. */

@@ -120,13 +120,20 @@ NOKPROBE_SYMBOL(tracer_kmalloc_nested);
  * address at the very start of a function (which no call leaves behind)
  * is the trampoline: slower, as exact.
  */
-static bool tracer_kmalloc_tail_called(unsigned long caller)
+static noinline bool tracer_at_function_start(unsigned long caller)
 {
 	unsigned long start, len;
 
+	return tracer_symbol_range(caller, &start, &len) && start == caller;
+}
+
+NOKPROBE_SYMBOL(tracer_at_function_start);
+
+static bool tracer_kmalloc_tail_called(unsigned long caller)
+{
 	if (likely(tracer_trampoline))
 		return caller == tracer_trampoline;
-	return tracer_symbol_range(caller, &start, &len) && start == caller;
+	return tracer_at_function_start(caller);
 }
 
 NOKPROBE_SYMBOL(tracer_kmalloc_tail_called);

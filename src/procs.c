@@ -28,10 +28,9 @@
 #include "internal.h"
 #include "uapi/tracer.h"
 
-#define TRACER_PROCS_BITS	14
 #define TRACER_RESERVE		256
 
-static DEFINE_HASHTABLE(tracer_procs, TRACER_PROCS_BITS);
+DEFINE_HASHTABLE(tracer_procs, TRACER_PROCS_BITS);
 DEFINE_RAW_SPINLOCK(tracer_procs_lock);
 atomic_t tracer_nr_procs = ATOMIC_INIT(0);
 u16 tracer_filter[1 << TRACER_FILTER_BITS];
@@ -41,18 +40,6 @@ struct workqueue_struct *tracer_wq;
 static LLIST_HEAD(tracer_reserve);
 static atomic_t tracer_reserve_nr = ATOMIC_INIT(0);
 atomic_long_t tracer_follow_missed = ATOMIC_LONG_INIT(0);
-
-struct tracer_proc *tracer_proc_find(struct pid *tgid)
-{
-	struct tracer_proc *p;
-
-	hash_for_each_possible_rcu(tracer_procs, p, node, (unsigned long)tgid)
-		if (p->pid == tgid)
-			return p;
-	return NULL;
-}
-
-NOKPROBE_SYMBOL(tracer_proc_find);
 
 void tracer_proc_free_rcu(struct rcu_head *head)
 {

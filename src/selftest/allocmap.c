@@ -49,7 +49,7 @@ bool __init tracer_map_selftest(void)
 
 	/* Both buckets of an address taken: no room for its record. */
 	atomic_long_set(&tracer_map_nr_overflow, over);
-	tracer_map_buckets(t, base, h);
+	tracer_map_buckets(t, base, &h[0], &h[1]);
 	for (i = 0; i < 2; i++)
 		for (j = 0; j < TRACER_MAP_WAYS; j++)
 			t->bucket[h[i]].slot[j].addr = TRACER_SLOT_BUSY;
