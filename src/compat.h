@@ -147,31 +147,17 @@ typedef void tracer_exit_gd_probe_t(void *data, struct task_struct *task,
  * module runs on x86-64 and arm64 (dkms.conf refuses other architectures);
  * this is the one place that knows how they differ.
  *
- * Argument @n of the function, at its entry, for arguments in registers
- * (x86-64 passes six there, arm64 eight; the module reads arguments 0 to
- * 3).  On x86-64 the registers themselves: the kernel's accessor also
- * reads stack arguments, with a fault-handling copy whose buffer costs
- * every caller a stack canary.  The return value, in a return handler, is
- * regs_return_value() everywhere.
+ * Argument @n of the function, at its entry: the kernel's accessor, for
+ * arguments in registers on both (x86-64 passes six there, arm64 eight;
+ * the module reads arguments 0 to 3).  Bounding @n first lets the
+ * compiler drop the accessor's stack-argument branch, whose fault-handling
+ * copy would cost every caller a stack canary.  The return value, in a
+ * return handler, is regs_return_value() everywhere.
  */
 static __always_inline unsigned long tracer_arg(struct pt_regs *regs,
 						unsigned int n)
 {
-#if defined(CONFIG_X86_64)
-	switch (n) {
-	case 0:
-		return regs->di;
-	case 1:
-		return regs->si;
-	case 2:
-		return regs->dx;
-	case 3:
-		return regs->cx;
-	}
-	return 0;
-#else
-	return regs_get_kernel_argument(regs, n);
-#endif
+	return n < 4 ? regs_get_kernel_argument(regs, n) : 0;
 }
 
 /*
