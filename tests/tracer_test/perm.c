@@ -600,10 +600,10 @@ static int euid_root(pid_t pid)
 
 TEST_ONCE(perm_setuid_exec_race, 60)
 {
-	char self[256], prog[512], *slash;
+	char self[256], prog[512], *slash, ch;
 	struct suid_race r;
 	struct perm_ctx c;
-	int pfd[2], ret, st;
+	int pfd[2], ready[2], ret, st;
 	pid_t starter;
 	ssize_t n;
 
@@ -620,16 +620,16 @@ TEST_ONCE(perm_setuid_exec_race, 60)
 	if (perm_setup(&c))
 		return -1;
 	memcpy(r.node, c.node, sizeof(r.node));
-	CHECK(!pipe(pfd), "pipe");
+	CHECK(!pipe(pfd) && !pipe(ready), "pipe");
 	fflush(stdout);
 	r.target = fork();
 	CHECK(r.target >= 0, "fork");
 	if (r.target == 0) {
-		char ch;
-
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		close(pfd[1]);
-		if (take_ids(&ids_nobody, NULL) || prctl(PR_SET_DUMPABLE, 1))
+		close(ready[0]);
+		if (take_ids(&ids_nobody, NULL) || prctl(PR_SET_DUMPABLE, 1) ||
+		    write(ready[1], "x", 1) != 1)
 			_exit(1);
 		if (read(pfd[0], &ch, 1) != 1)
 			_exit(1);
@@ -637,6 +637,11 @@ TEST_ONCE(perm_setuid_exec_race, 60)
 		_exit(1);
 	}
 	close(pfd[0]);
+	close(ready[1]);
+	/* The add must find the target already nobody's, or it is refused. */
+	n = read(ready[0], &ch, 1);
+	close(ready[0]);
+	CHECK(n == 1, "the target could not take the IDs of nobody");
 	if (race_delay("add_checked", 1000))
 		return -1;
 	/*
